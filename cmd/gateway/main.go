@@ -1,0 +1,30 @@
+// Command gateway runs Switchboard: one normalized, cached, rate-budgeted
+// REST/JSON API over the CallWidget and Phonewagon telephony APIs.
+//
+// Configuration comes from SWITCHBOARD_* environment variables; see the
+// README. With SWITCHBOARD_SANDBOX=true it starts simulated upstreams and
+// prints a ready caller token.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+//	@title						Switchboard API
+//	@version					1.0
+//	@description				One normalized, cached, rate-budgeted API over the CallWidget and Phonewagon telephony APIs. Every /v1 request needs a bearer JWT with the tenant and scopes named on each operation. Errors are RFC 9457 problem documents.
+//	@BasePath					/
+//	@securitydefinitions.bearerauth	BearerAuth
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "switchboard:", err)
+		os.Exit(1)
+	}
+}

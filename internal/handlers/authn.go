@@ -1,0 +1,65 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"switchboard/internal/auth"
+	"switchboard/internal/domain"
+)
+
+// authenticate requires a valid bearer token whose tenant is configured.
+// A missing or invalid token is 401 (with WWW-Authenticate); a valid token
+// for an unknown tenant is 403, since the caller did authenticate.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := bearerToken(r.Header.Get("Authorization"))
+		if !ok {
+			writeProblem(w, r, s.logger, domain.Errorf(domain.CodeUnauthorized,
+				"an Authorization: Bearer token is required"))
+			return
+		}
+		p, err := s.verifier.Verify(token)
+		if err != nil {
+			writeProblem(w, r, s.logger, err)
+			return
+		}
+		ri := infoFrom(r.Context())
+		ri.subject = p.Subject
+		t, ok := s.tenants[p.Tenant]
+		if !ok {
+			writeProblem(w, r, s.logger, domain.Errorf(domain.CodeForbidden,
+				"the token's tenant is not configured on this gateway"))
+			return
+		}
+		ri.tenant = t.ID
+		ctx := auth.NewContext(r.Context(), p)
+		next.ServeHTTP(w, r.WithContext(withTenant(ctx, t)))
+	})
+}
+
+// requireScope answers 403 unless the caller's token grants scope.
+func (s *Server) requireScope(scope auth.Scope) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, ok := auth.FromContext(r.Context())
+			if !ok || !p.HasScope(scope) {
+				writeProblem(w, r, s.logger, domain.Errorf(domain.CodeForbidden,
+					"the token lacks the %q scope", scope))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>"
+// header; the scheme is case-insensitive (RFC 9110 §11.1).
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}

@@ -1,0 +1,55 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"switchboard/internal/auth"
+	"switchboard/internal/domain"
+)
+
+// routes builds the router. Order of the middleware matters: the request id
+// first so every later line carries it, then instrumentation around panic
+// recovery so a recovered panic is logged and counted as the 500 it became.
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(withRequestID, instrument(s.logger, s.metrics), recoverer(s.logger), s.limitBody, middleware.GetHead)
+	r.NotFound(s.handle(s.notFound))
+	r.MethodNotAllowed(s.handle(s.methodNotAllowed))
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Handle("/metrics", s.metrics.Handler())
+	r.Get("/openapi.yaml", s.openAPI("application/yaml", s.openAPIYAML))
+	r.Get("/openapi.json", s.openAPI("application/json", s.openAPIJSON))
+	r.Get("/docs", http.RedirectHandler("/docs/", http.StatusMovedPermanently).ServeHTTP)
+	r.Get("/docs/*", s.docs())
+
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(s.authenticate)
+		_ = auth.ScopeLookupsRead
+	})
+	return r
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
+	return domain.Errorf(domain.CodeNotFound, "no resource at this path")
+}
+
+// methodNotAllowed answers 405 with the Allow header listing the methods the
+// path does accept.
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) error {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if s.router.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+	}
+	return domain.Errorf(domain.CodeMethodNotAllowed, "%s is not allowed here", r.Method)
+}

@@ -1,0 +1,125 @@
+// Package handlers is Switchboard's HTTP adapter: the router, the middleware,
+// the /v1 handlers with their swag annotations, and the one problem+json
+// writer with its slug → status table.
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"gopkg.in/yaml.v3"
+
+	"switchboard/internal/auth"
+	"switchboard/internal/metrics"
+)
+
+// TokenVerifier verifies a caller's bearer token.
+type TokenVerifier interface {
+	Verify(token string) (*auth.Principal, error)
+}
+
+// ReadinessCheck is one dependency /readyz reports on.
+type ReadinessCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Tenant is what the handlers know of a configured tenant: its upstream
+// services, nil where the tenant has none.
+type Tenant struct {
+	ID string
+}
+
+// Config wires a Server. Logger, Metrics, Verifier and OpenAPIYAML are
+// required.
+type Config struct {
+	Logger      *slog.Logger
+	Metrics     *metrics.Metrics
+	Verifier    TokenVerifier
+	Tenants     map[string]*Tenant
+	OpenAPIYAML []byte
+	Ready       []ReadinessCheck
+}
+
+// Server is the gateway's http.Handler. It is safe for concurrent use.
+type Server struct {
+	logger      *slog.Logger
+	metrics     *metrics.Metrics
+	verifier    TokenVerifier
+	tenants     map[string]*Tenant
+	ready       []ReadinessCheck
+	openAPIYAML []byte
+	openAPIJSON []byte
+	router      chi.Router
+}
+
+// New validates cfg and builds the router.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Logger == nil:
+		return nil, errors.New("handlers: Logger is required")
+	case cfg.Metrics == nil:
+		return nil, errors.New("handlers: Metrics is required")
+	case cfg.Verifier == nil:
+		return nil, errors.New("handlers: Verifier is required")
+	case len(cfg.OpenAPIYAML) == 0:
+		return nil, errors.New("handlers: OpenAPIYAML is required")
+	}
+	specJSON, err := yamlToJSON(cfg.OpenAPIYAML)
+	if err != nil {
+		return nil, fmt.Errorf("handlers: openapi document: %w", err)
+	}
+	s := &Server{
+		logger:      cfg.Logger,
+		metrics:     cfg.Metrics,
+		verifier:    cfg.Verifier,
+		tenants:     cfg.Tenants,
+		ready:       cfg.Ready,
+		openAPIYAML: cfg.OpenAPIYAML,
+		openAPIJSON: specJSON,
+	}
+	s.router = s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.router.ServeHTTP(w, r)
+}
+
+// handlerFunc is a handler that returns its failure instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts a handlerFunc: a returned error becomes the problem response.
+func (s *Server) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeProblem(w, r, s.logger, err)
+		}
+	}
+}
+
+// writeJSON answers v as JSON with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+	return nil
+}
+
+func yamlToJSON(doc []byte) ([]byte, error) {
+	var v any
+	if err := yaml.Unmarshal(doc, &v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}

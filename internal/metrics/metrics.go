@@ -1,0 +1,98 @@
+// Package metrics holds the gateway's Prometheus collectors on a registry of
+// its own, so that several gateways can live in one process (tests) without
+// colliding on the global registry.
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is the set of collectors. Label values are bounded: routes are
+// chi patterns, tenants come from the tenants file, never from the caller.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	// HTTPRequests counts answered requests by route, status and tenant.
+	HTTPRequests *prometheus.CounterVec
+	// HTTPDuration is the latency of answered requests by route.
+	HTTPDuration *prometheus.HistogramVec
+	// UpstreamRequests counts upstream calls by upstream, endpoint and status
+	// ("error" for transport failures).
+	UpstreamRequests *prometheus.CounterVec
+	// UpstreamDuration is the latency of upstream calls.
+	UpstreamDuration *prometheus.HistogramVec
+	// CacheResults counts response-cache outcomes (hit, miss, stale, bypass).
+	CacheResults *prometheus.CounterVec
+	// BudgetRemaining is the Phonewagon budget left per account.
+	BudgetRemaining *prometheus.GaugeVec
+	// BudgetWaits counts requests that had to wait for a budget slot, by outcome.
+	BudgetWaits *prometheus.CounterVec
+	// TokenLogins and TokenRefreshes count CallWidget token acquisitions.
+	TokenLogins    *prometheus.CounterVec
+	TokenRefreshes *prometheus.CounterVec
+}
+
+// New registers every collector, plus the Go and process collectors, on a
+// fresh registry.
+func New() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_http_requests_total",
+			Help: "HTTP requests answered, by route pattern, status code and tenant.",
+		}, []string{"route", "status", "tenant"}),
+		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "switchboard_http_request_duration_seconds",
+			Help:    "Time to answer HTTP requests, by route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15},
+		}, []string{"route"}),
+		UpstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_upstream_requests_total",
+			Help: "Requests sent upstream, by upstream, endpoint and status (\"error\" when no response arrived).",
+		}, []string{"upstream", "endpoint", "status"}),
+		UpstreamDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "switchboard_upstream_request_duration_seconds",
+			Help:    "Time of upstream requests, by upstream and endpoint.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15, 30},
+		}, []string{"upstream", "endpoint"}),
+		CacheResults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_cache_results_total",
+			Help: "Response cache outcomes: hit, miss, stale, bypass.",
+		}, []string{"result"}),
+		BudgetRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "switchboard_phonewagon_budget_remaining",
+			Help: "Phonewagon requests left in the current 60 s window, by account.",
+		}, []string{"account"}),
+		BudgetWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_phonewagon_budget_waits_total",
+			Help: "Requests that waited for a Phonewagon budget slot, by outcome (admitted, exhausted).",
+		}, []string{"outcome"}),
+		TokenLogins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_callwidget_logins_total",
+			Help: "CallWidget logins (email and password), by tenant.",
+		}, []string{"tenant"}),
+		TokenRefreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_callwidget_token_refreshes_total",
+			Help: "CallWidget token refreshes, by tenant.",
+		}, []string{"tenant"}),
+	}
+	m.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.HTTPRequests, m.HTTPDuration, m.UpstreamRequests, m.UpstreamDuration,
+		m.CacheResults, m.BudgetRemaining, m.BudgetWaits, m.TokenLogins, m.TokenRefreshes,
+	)
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// Registry returns the registry, for tests and extra collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
