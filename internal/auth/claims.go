@@ -12,7 +12,7 @@ import (
 type tokenClaims struct {
 	jwt.RegisteredClaims
 	Tenant string `json:"tenant"`
-	Scope  string `json:"scope"`
+	Scope  string `json:"scope,omitempty"`
 }
 
 // claimError is a claim problem found by tokenClaims.Validate. Its text is

@@ -71,6 +71,16 @@ func (es *Errors) add(field string, line int, format string, args ...any) {
 	*es = append(*es, &FieldError{Field: field, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
+// has reports whether a problem with field was recorded.
+func (es Errors) has(field string) bool {
+	for _, e := range es {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
 // err returns es as an error, or nil when there were no problems, so that a
 // nil Errors never becomes a non-nil error interface.
 func (es Errors) err() error {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,7 +38,7 @@ func (r *nodeReader) mapping(n *yaml.Node, path string, known ...string) map[str
 		}
 		field := join(path, k.Value)
 		switch {
-		case !contains(known, k.Value):
+		case !slices.Contains(known, k.Value):
 			r.errs.add(field, k.Line, "unknown key (known keys: %s)", strings.Join(known, ", "))
 		case out[k.Value] != nil:
 			r.errs.add(field, k.Line, "duplicate key (first at line %d)", out[k.Value].Line)
@@ -188,13 +189,4 @@ func join(path, key string) string {
 		return key
 	}
 	return path + "." + key
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
