@@ -43,9 +43,12 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
 // path does accept.
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) error {
 	var allowed []string
-	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		if s.router.Match(chi.NewRouteContext(), m, r.URL.Path) {
 			allowed = append(allowed, m)
+			if m == http.MethodGet {
+				allowed = append(allowed, http.MethodHead) // served by middleware.GetHead
+			}
 		}
 	}
 	if len(allowed) > 0 {

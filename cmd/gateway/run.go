@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+
+	"switchboard/api"
+	"switchboard/internal/auth"
+	"switchboard/internal/config"
+	"switchboard/internal/domain"
+	"switchboard/internal/handlers"
+	"switchboard/internal/metrics"
+)
+
+// run is the whole program: it loads the configuration through getenv,
+// serves until ctx is done, and shuts down gracefully. Logs go to stderr as
+// JSON; stdout carries only the sandbox banner.
+func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(getenv, os.ReadFile)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	if cfg.Sandbox {
+		sb, err := prepareSandbox(cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer sb.close()
+	}
+
+	verifier, err := newVerifier(cfg)
+	if err != nil {
+		return err
+	}
+	m := metrics.New()
+	tenants, err := buildTenants(cfg, m, logger)
+	if err != nil {
+		return err
+	}
+	h, err := handlers.New(handlers.Config{
+		Logger:      logger,
+		Metrics:     m,
+		Verifier:    verifier,
+		Tenants:     tenants,
+		OpenAPIYAML: api.OpenAPIYAML(),
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	baseURL := "http://" + displayAddr(ln.Addr())
+	logger.Info("listening", "url", baseURL, "config", cfg)
+	if cfg.Sandbox {
+		token, err := demoToken(cfg.JWTSecret, cfg.JWTAudience)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("sandbox token: %w", err)
+		}
+		printBanner(stdout, baseURL, token)
+	}
+	if cfg.PprofAddr != "" {
+		stopPprof, err := startPprof(cfg.PprofAddr, logger)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer stopPprof()
+	}
+	return serve(ctx, ln, h, logger, cfg.ShutdownTimeout)
+}
+
+// prepareSandbox starts the simulated upstreams, adds the demo tenant, and
+// generates the keys sandbox mode may leave unset.
+func prepareSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
+	if _, taken := cfg.Tenant(demoTenantID); taken {
+		return nil, fmt.Errorf("config: SWITCHBOARD_TENANTS_FILE: tenant id %q is reserved in sandbox mode", demoTenantID)
+	}
+	if cfg.JWTSecret == "" && cfg.JWTPublicKeyFile == "" {
+		cfg.JWTSecret = randomSecret()
+	}
+	if cfg.EncryptionKey == "" {
+		var key [config.EncryptionKeySize]byte
+		_, _ = rand.Read(key[:])
+		cfg.EncryptionKey = domain.Secret(key[:])
+	}
+	sb, err := startSandbox(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Tenants = append(cfg.Tenants, sb.tenant)
+	return sb, nil
+}
+
+// newVerifier builds the caller-token verifier from the configured keys.
+func newVerifier(cfg *config.Config) (*auth.Verifier, error) {
+	var pem []byte
+	if cfg.JWTPublicKeyFile != "" {
+		b, err := os.ReadFile(cfg.JWTPublicKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: SWITCHBOARD_JWT_PUBLIC_KEY_FILE: cannot be read: %w", err)
+		}
+		pem = b
+	}
+	v, err := auth.NewVerifier(auth.Config{
+		HMACSecret:    cfg.JWTSecret,
+		PublicKeysPEM: pem,
+		Audience:      cfg.JWTAudience,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config: caller token keys: %w", err)
+	}
+	return v, nil
+}
+
+// displayAddr turns a wildcard listen address into one a person can paste.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
