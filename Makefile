@@ -23,21 +23,26 @@ test: vet docs-check
 vet:
 	$(GO) vet $(PKGS)
 
+# gen-openapi writes the document generated from the annotations to $(1):
+# swag v2 (OpenAPI 3.1), then openapifix for what swag cannot express.
+define gen-openapi
+	tmp=$$(mktemp -d) && \
+	$(SWAG) init --v3.1 --quiet -g main.go -d $(DOCS_DIRS) -o $$tmp --outputTypes yaml 2>/dev/null >/dev/null && \
+	$(GO) run ./internal/tools/openapifix < $$tmp/swagger.yaml > $(1) && rm -rf $$tmp
+endef
+
 ## docs: regenerate api/openapi.yaml (OpenAPI 3.1) from the swag annotations.
 docs:
-	@tmp=$$(mktemp -d) && \
-	$(SWAG) init --v3.1 --quiet -g main.go -d $(DOCS_DIRS) -o $$tmp --outputTypes yaml >/dev/null && \
-	mv $$tmp/swagger.yaml api/openapi.yaml && rm -rf $$tmp
+	@$(call gen-openapi,api/openapi.yaml)
 	@echo "api/openapi.yaml regenerated"
 
 ## docs-check: fail when api/openapi.yaml is stale.
 docs-check:
-	@tmp=$$(mktemp -d) && \
-	$(SWAG) init --v3.1 --quiet -g main.go -d $(DOCS_DIRS) -o $$tmp --outputTypes yaml >/dev/null && \
-	if ! diff -q $$tmp/swagger.yaml api/openapi.yaml >/dev/null; then \
-		diff -u api/openapi.yaml $$tmp/swagger.yaml | head -40; rm -rf $$tmp; \
+	@out=$$(mktemp) && $(call gen-openapi,$$out) && \
+	if ! diff -q $$out api/openapi.yaml >/dev/null; then \
+		diff -u api/openapi.yaml $$out | head -40; rm -f $$out; \
 		echo "api/openapi.yaml is stale: run 'make docs' and commit it"; exit 1; \
-	fi; rm -rf $$tmp
+	fi; rm -f $$out
 
 ## lint: lint the OpenAPI document with Redocly CLI (installed through npm on first use) and run go vet.
 lint: vet

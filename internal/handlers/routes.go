@@ -30,7 +30,12 @@ func (s *Server) routes() chi.Router {
 
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
-		_ = auth.ScopeLookupsRead
+		r.With(s.requireScope(auth.ScopeLookupsRead)).Group(func(r chi.Router) {
+			r.Get("/tags", s.handle(s.listTags()))
+			r.Get("/departments", s.handle(s.listDepartments()))
+			r.Get("/automations", s.handle(s.listAutomations()))
+			r.Get("/installs", s.handle(s.listInstalls))
+		})
 	})
 	return r
 }

@@ -32,7 +32,8 @@ type ReadinessCheck struct {
 // Tenant is what the handlers know of a configured tenant: its upstream
 // services, nil where the tenant has none.
 type Tenant struct {
-	ID string
+	ID         string
+	CallWidget CallWidgetService
 }
 
 // Config wires a Server. Logger, Metrics, Verifier and OpenAPIYAML are

@@ -3,6 +3,7 @@ package upstreamhttp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"syscall"
@@ -28,7 +29,7 @@ import (
 func TransportError(ctx context.Context, upstream string, err error) error {
 	err = sanitizeURLError(err)
 	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(ctxErr, context.Canceled) {
-		return errors.Join(ctxErr, err)
+		return fmt.Errorf("%w: %w", ctxErr, err)
 	}
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 		return domain.Wrap(err, domain.CodeUpstreamTimeout, upstream+" did not answer in time")

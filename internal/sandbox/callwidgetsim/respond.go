@@ -1,0 +1,69 @@
+package callwidgetsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// maxBody caps what the simulator reads of a request body.
+const maxBody = 1 << 20
+
+// readObject reads the body as a JSON object. The docs send JSON with a
+// Content-Type header, but the simulator does not insist on the header: any
+// body that is a JSON object is accepted, anything else is an error whose
+// message is safe to answer with.
+func readObject(r *http.Request) (map[string]any, json.RawMessage, error) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, nil, errors.New("the request body could not be read")
+	}
+	if len(raw) > maxBody {
+		return nil, nil, errors.New("the request body is too large")
+	}
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // keep "automation": 2 an integer
+	if !json.Valid(raw) || dec.Decode(&obj) != nil || obj == nil {
+		return nil, nil, errors.New("the request body must be a JSON object")
+	}
+	return obj, raw, nil
+}
+
+// writeJSON writes v as a JSON response with an exact Content-Length.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body = []byte(`{"message":"Server Error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeMessage writes the {"message": ...} error body the API uses.
+func writeMessage(w http.ResponseWriter, status int, message string) {
+	writeJSON(w, status, map[string]string{"message": message})
+}
+
+// wait delays the response by d and reports whether the request is still
+// wanted; when its context ends first, nothing should be written.
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}

@@ -1,0 +1,259 @@
+package phonewagonsim_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/internal/sandbox/phonewagonsim"
+)
+
+// page is a decoded GET /calls answer; next is nil when the key is absent.
+type page struct {
+	Calls []phonewagonsim.Call `json:"calls"`
+	Next  *string              `json:"next"`
+}
+
+// walk follows next URLs from path and returns every call and the number of
+// pages.
+func walk(t *testing.T, f *fixture, path string) ([]phonewagonsim.Call, int) {
+	t.Helper()
+	var calls []phonewagonsim.Call
+	pages := 0
+	for next := f.srv.URL + path; ; pages++ {
+		resp := f.mustGet(t, next, acmeID, acmeSecret)
+		if resp.status != http.StatusOK {
+			t.Fatalf("GET %s: got %d, want 200", next, resp.status)
+		}
+		p := decode[page](t, resp.body)
+		calls = append(calls, p.Calls...)
+		if p.Next == nil {
+			return calls, pages + 1
+		}
+		if !strings.HasPrefix(*p.Next, f.srv.URL+"/calls?") {
+			t.Fatalf("got next %q, want an absolute URL under %s", *p.Next, f.srv.URL)
+		}
+		next = *p.Next
+	}
+}
+
+func TestCallRecordHasTheDocumentedFieldsAndTypes(t *testing.T) {
+	f := newFixture(t, nil)
+	resp := f.mustGet(t, "/calls?page_size=1", acmeID, acmeSecret)
+	body := decode[map[string]any](t, resp.body)
+	calls, ok := body["calls"].([]any)
+	if !ok || len(calls) != 1 {
+		t.Fatalf("got calls %v, want one record", body["calls"])
+	}
+	call := calls[0].(map[string]any)
+	numbers := []string{"account_id", "company_id", "id", "duration", "start_time"}
+	strs := []string{"ad_position", "campaign_name", "contact_name", "device", "direction", "fbclid",
+		"from_number", "gclid", "keyword", "landing_page", "match_type", "msclkid", "network",
+		"recording_url", "referral_value", "sid", "status", "to_number", "unbounce_page_id",
+		"unbounce_variant_id", "unbounce_visitor_id", "user_source", "utm_campaign", "utm_content",
+		"utm_medium", "utm_source", "utm_term"}
+	if got, want := len(call), len(numbers)+len(strs)+1; got != want {
+		t.Errorf("got %d fields, want %d: %v", got, want, call)
+	}
+	for _, k := range numbers {
+		if _, ok := call[k].(float64); !ok {
+			t.Errorf("field %s: got %#v, want a number", k, call[k])
+		}
+	}
+	for _, k := range strs {
+		if _, ok := call[k].(string); !ok {
+			t.Errorf("field %s: got %#v, want a string", k, call[k])
+		}
+	}
+	if _, ok := call["is_first_time_caller"].(bool); !ok {
+		t.Errorf("field is_first_time_caller: got %#v, want a bool", call["is_first_time_caller"])
+	}
+	if _, ok := body["next"].(string); !ok {
+		t.Errorf("got next %#v, want a URL string", body["next"])
+	}
+}
+
+func TestCallDataLooksLikeTheDocsSample(t *testing.T) {
+	d := newFixture(t, nil).dataset(t, acmeID)
+	e164 := regexp.MustCompile(`^\+1\d{10}$`)
+	seen := map[string]int{}
+	starts := map[int64]bool{}
+	for i, c := range d.Calls {
+		if !e164.MatchString(c.FromNumber) || !e164.MatchString(c.ToNumber) {
+			t.Fatalf("call %d: got from %q to %q, want E.164", c.ID, c.FromNumber, c.ToNumber)
+		}
+		if starts[c.StartTime] {
+			t.Fatalf("call %d: got a repeated start_time %d, want unique ones", c.ID, c.StartTime)
+		}
+		starts[c.StartTime] = true
+		if i > 0 && c.StartTime >= d.Calls[i-1].StartTime {
+			t.Fatalf("call %d: got start_time %d after %d, want newest first", c.ID, c.StartTime, d.Calls[i-1].StartTime)
+		}
+		seen["status="+c.Status]++
+		seen["direction="+c.Direction]++
+		if strings.Contains(c.ContactName, "  ") {
+			seen["ragged name"]++
+		}
+		if c.ContactName != strings.TrimSpace(c.ContactName) {
+			seen["padded name"]++
+		}
+		if c.RecordingURL == "" {
+			seen["no recording"]++
+		}
+		if c.GCLID == "" && c.UTMSource == "" && c.UnbouncePageID == "" {
+			seen["empty attribution"]++
+		}
+		if c.IsFirstTimeCaller {
+			seen["first time"]++
+		}
+	}
+	if got := len(d.Calls); got != phonewagonsim.DefaultCalls {
+		t.Errorf("got %d calls, want %d", got, phonewagonsim.DefaultCalls)
+	}
+	if got, want := time.UnixMilli(d.Calls[0].StartTime).UTC(), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("got newest call at %s, want the default anchor %s", got, want)
+	}
+	for _, k := range []string{"status=completed", "status=no-answer", "status=busy", "direction=inbound",
+		"direction=outbound", "ragged name", "padded name", "no recording", "empty attribution", "first time"} {
+		if seen[k] == 0 {
+			t.Errorf("got no call with %s, want some", k)
+		}
+	}
+}
+
+func TestFollowingNextURLsReturnsEveryCallOnceNewestFirst(t *testing.T) {
+	f := newFixture(t, nil)
+	calls, pages := walk(t, f, "/calls?page_size=300")
+	want := f.dataset(t, acmeID).Calls
+	if len(calls) != len(want) {
+		t.Fatalf("got %d calls, want %d", len(calls), len(want))
+	}
+	for i := range want {
+		if calls[i].ID != want[i].ID {
+			t.Fatalf("call %d: got id %d, want %d", i, calls[i].ID, want[i].ID)
+		}
+	}
+	if wantPages := (len(want) + 299) / 300; pages != wantPages {
+		t.Errorf("got %d pages, want %d", pages, wantPages)
+	}
+}
+
+func TestNextURLFollowsTheDocsScheme(t *testing.T) {
+	f := newFixture(t, nil)
+	d := f.dataset(t, acmeID)
+	resp := f.mustGet(t, "/calls?campaign_id="+d.Campaigns[0].ID+"&page_size=1", acmeID, acmeSecret)
+	p := decode[page](t, resp.body)
+	if len(p.Calls) != 1 || p.Next == nil {
+		t.Fatalf("got %d calls and next %v, want one call and a next URL", len(p.Calls), p.Next)
+	}
+	want := fmt.Sprintf("%s/calls?page_size=1&start_time=0&end_time=%d&campaign_id=%s&",
+		f.srv.URL, p.Calls[0].StartTime-1, d.Campaigns[0].ID)
+	if *p.Next != want {
+		t.Errorf("got next %q, want %q", *p.Next, want)
+	}
+}
+
+func TestPageSize(t *testing.T) {
+	f := newFixture(t, nil)
+	tests := []struct {
+		name       string
+		query      string
+		wantStatus int
+		wantCalls  int
+	}{
+		{"no page_size returns the 1000 cap", "", http.StatusOK, 1000},
+		{"a page_size over the cap is truncated to 1000", "?page_size=5000", http.StatusOK, 1000},
+		{"an overflowing page_size is truncated to 1000", "?page_size=99999999999999999999", http.StatusOK, 1000},
+		{"a small page_size is honoured", "?page_size=7", http.StatusOK, 7},
+		{"a non-numeric page_size is a bad request", "?page_size=ten", http.StatusBadRequest, 0},
+		{"a zero page_size is a bad request", "?page_size=0", http.StatusBadRequest, 0},
+		{"a negative page_size is a bad request", "?page_size=-3", http.StatusBadRequest, 0},
+		{"a non-numeric start_time is a bad request", "?start_time=yesterday", http.StatusBadRequest, 0},
+		{"a non-numeric end_time is a bad request", "?end_time=now", http.StatusBadRequest, 0},
+		{"a non-integer company_id is a bad request", "?company_id=acme", http.StatusBadRequest, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := f.mustGet(t, "/calls"+tt.query, acmeID, acmeSecret)
+			if resp.status != tt.wantStatus {
+				t.Fatalf("got %d, want %d", resp.status, tt.wantStatus)
+			}
+			if tt.wantStatus != http.StatusOK {
+				decode[map[string]any](t, resp.body)
+				return
+			}
+			p := decode[page](t, resp.body)
+			if len(p.Calls) != tt.wantCalls {
+				t.Errorf("got %d calls, want %d", len(p.Calls), tt.wantCalls)
+			}
+			if p.Next == nil {
+				t.Fatalf("got no next, want one")
+			}
+			next, err := url.Parse(*p.Next)
+			if err != nil || next.Query().Get("page_size") != fmt.Sprint(tt.wantCalls) {
+				t.Errorf("got next %q, want page_size=%d", *p.Next, tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestFilters(t *testing.T) {
+	f := newFixture(t, nil)
+	d := f.dataset(t, acmeID)
+	company, campaign := d.Companies[1].ID, d.Campaigns[len(d.Campaigns)-1]
+	lo, hi := d.Calls[40].StartTime, d.Calls[10].StartTime
+	tests := []struct {
+		name  string
+		query string
+		want  func(phonewagonsim.Call) bool
+	}{
+		{"company_id keeps that company's calls", fmt.Sprintf("company_id=%d", company),
+			func(c phonewagonsim.Call) bool { return c.CompanyID == company }},
+		{"campaign_id keeps that campaign's calls", "campaign_id=" + campaign.ID,
+			func(c phonewagonsim.Call) bool { return c.CampaignID == campaign.ID }},
+		{"both filters combine", fmt.Sprintf("company_id=%d&campaign_id=%s", company, campaign.ID),
+			func(c phonewagonsim.Call) bool { return c.CompanyID == company && c.CampaignID == campaign.ID }},
+		{"start_time and end_time are inclusive", fmt.Sprintf("start_time=%d&end_time=%d", lo, hi),
+			func(c phonewagonsim.Call) bool { return c.StartTime >= lo && c.StartTime <= hi }},
+		{"an unknown campaign matches nothing", "campaign_id=s0",
+			func(phonewagonsim.Call) bool { return false }},
+		{"a start_time after end_time matches nothing", fmt.Sprintf("start_time=%d&end_time=%d", hi, lo),
+			func(phonewagonsim.Call) bool { return false }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := walk(t, f, "/calls?page_size=1000&"+tt.query)
+			var want []int64
+			for _, c := range d.Calls {
+				if tt.want(c) {
+					want = append(want, c.ID)
+				}
+			}
+			if len(got) != len(want) {
+				t.Fatalf("got %d calls, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i].ID != want[i] {
+					t.Fatalf("call %d: got id %d, want %d", i, got[i].ID, want[i])
+				}
+			}
+		})
+	}
+	if got := d.Calls[10].CampaignName; got == "" {
+		t.Errorf("got an empty campaign_name, want the campaign's name")
+	}
+}
+
+func TestDefaultEndTimeIsNowByTheClock(t *testing.T) {
+	f := newFixture(t, nil)
+	d := f.dataset(t, acmeID)
+	f.clock.Set(time.UnixMilli(d.Calls[5].StartTime))
+	p := decode[page](t, f.mustGet(t, "/calls?page_size=1", acmeID, acmeSecret).body)
+	if len(p.Calls) != 1 || p.Calls[0].ID != d.Calls[5].ID {
+		t.Fatalf("got %v, want call %d, the newest not after now", p.Calls, d.Calls[5].ID)
+	}
+}

@@ -1,0 +1,88 @@
+package phonewagonsim
+
+// Company is a Phonewagon company as GET /companies returns it: the docs give
+// integer ids.
+type Company struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// Campaign is a Phonewagon campaign. GET /campaigns returns id and name only;
+// CompanyID is the simulator's link to its company. The docs give string ids
+// ("s2212"), unlike company ids.
+type Campaign struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	CompanyID int64  `json:"-"`
+}
+
+// Call is one call record with exactly the fields and JSON types of the
+// docs' sample, in its order. The sample's missing comma after "gclid" and
+// trailing comma after "utm_term" are typos: the simulator emits valid JSON.
+// The records carry no campaign id, only its name; CampaignID is the
+// simulator's link used by the campaign_id filter.
+type Call struct {
+	AccountID         int64  `json:"account_id"`
+	AdPosition        string `json:"ad_position"`
+	CampaignName      string `json:"campaign_name"`
+	CompanyID         int64  `json:"company_id"`
+	ContactName       string `json:"contact_name"`
+	Device            string `json:"device"`
+	Direction         string `json:"direction"`
+	Duration          int64  `json:"duration"`
+	FBCLID            string `json:"fbclid"`
+	FromNumber        string `json:"from_number"`
+	GCLID             string `json:"gclid"`
+	ID                int64  `json:"id"`
+	IsFirstTimeCaller bool   `json:"is_first_time_caller"`
+	Keyword           string `json:"keyword"`
+	LandingPage       string `json:"landing_page"`
+	MatchType         string `json:"match_type"`
+	MSCLKID           string `json:"msclkid"`
+	Network           string `json:"network"`
+	RecordingURL      string `json:"recording_url"`
+	ReferralValue     string `json:"referral_value"`
+	SID               string `json:"sid"`
+	StartTime         int64  `json:"start_time"` // epoch milliseconds
+	Status            string `json:"status"`
+	ToNumber          string `json:"to_number"`
+	UnbouncePageID    string `json:"unbounce_page_id"`
+	UnbounceVariantID string `json:"unbounce_variant_id"`
+	UnbounceVisitorID string `json:"unbounce_visitor_id"`
+	UserSource        string `json:"user_source"`
+	UTMCampaign       string `json:"utm_campaign"`
+	UTMContent        string `json:"utm_content"`
+	UTMMedium         string `json:"utm_medium"`
+	UTMSource         string `json:"utm_source"`
+	UTMTerm           string `json:"utm_term"`
+
+	CampaignID string `json:"-"`
+}
+
+// Dataset is everything one account serves.
+type Dataset struct {
+	// AccountID is the account_id of every call record.
+	AccountID int64
+	// Companies in the order GET /companies returns them.
+	Companies []Company
+	// Campaigns of every company, grouped by company in company order.
+	Campaigns []Campaign
+	// Calls in the order GET /calls returns them: newest first. Every
+	// start_time is unique within the dataset, so paging by
+	// end_time = last start_time - 1 never skips or repeats a record.
+	Calls []Call
+}
+
+// Dataset returns a copy of the data served to clientID, or false for an
+// unknown client id.
+func (s *Server) Dataset(clientID string) (Dataset, bool) {
+	acct, ok := s.accounts[clientID]
+	if !ok {
+		return Dataset{}, false
+	}
+	d := acct.data
+	d.Companies = append([]Company(nil), d.Companies...)
+	d.Campaigns = append([]Campaign(nil), d.Campaigns...)
+	d.Calls = append([]Call(nil), d.Calls...)
+	return d, true
+}
