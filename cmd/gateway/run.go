@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,6 +52,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Verifier:    verifier,
 		Tenants:     tenants,
 		OpenAPIYAML: api.OpenAPIYAML(),
+		CursorKey:   cursorKey(cfg, logger),
 	})
 	if err != nil {
 		return err
@@ -133,4 +136,25 @@ func displayAddr(a net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// cursorKey derives the key that signs calls cursors from a secret every
+// replica shares (the encryption key, else the JWT secret), under a label of
+// its own so the derived key reveals nothing about its parent. With neither
+// (RS256/ES256 callers and no Redis: one replica), a random key serves, and
+// cursors do not survive a restart.
+func cursorKey(cfg *config.Config, logger *slog.Logger) []byte {
+	parent := cfg.EncryptionKey
+	if parent == "" {
+		parent = cfg.JWTSecret
+	}
+	if parent == "" {
+		logger.Warn("no shared secret to derive the cursor key from; cursors will not survive a restart")
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		return key
+	}
+	m := hmac.New(sha256.New, []byte(parent.Reveal()))
+	m.Write([]byte("switchboard/calls-cursor/v1"))
+	return m.Sum(nil)
 }

@@ -1,19 +1,122 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"switchboard/internal/config"
+	"switchboard/internal/domain"
 	"switchboard/internal/handlers"
 	"switchboard/internal/metrics"
+	"switchboard/internal/upstream/callwidget"
+	"switchboard/internal/upstream/phonewagon"
+	"switchboard/internal/upstream/upstreamhttp"
 )
 
 // buildTenants turns the configured tenants into the handlers' view: one set
-// of upstream clients per tenant.
+// of upstream clients per tenant, all sharing one bounded transport.
 func buildTenants(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (map[string]*handlers.Tenant, error) {
+	transport := upstreamhttp.NewTransport()
 	out := make(map[string]*handlers.Tenant, len(cfg.Tenants))
 	for _, t := range cfg.Tenants {
-		out[t.ID] = &handlers.Tenant{ID: t.ID}
+		ht := &handlers.Tenant{ID: t.ID}
+		if cw := t.CallWidget; cw != nil {
+			c, err := callwidget.New(callwidget.Config{
+				BaseURL:   cw.BaseURL.String(),
+				Email:     cw.Email,
+				Password:  cw.Password,
+				Transport: transport,
+				Timeout:   cfg.UpstreamTimeout,
+				Observe:   observe(m, "callwidget"),
+				OnLogin:   m.TokenLogins.WithLabelValues(t.ID).Inc,
+				OnRefresh: m.TokenRefreshes.WithLabelValues(t.ID).Inc,
+				Logger:    logger.With("tenant", t.ID, "upstream", "callwidget"),
+			})
+			if err != nil {
+				return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
+			}
+			ht.CallWidget = callWidgetService{c}
+		}
+		if pw := t.Phonewagon; pw != nil {
+			c, err := phonewagon.New(phonewagon.Config{
+				BaseURL:      pw.BaseURL.String(),
+				ClientID:     pw.ClientID,
+				ClientSecret: pw.ClientSecret,
+				Transport:    transport,
+				Timeout:      cfg.UpstreamTimeout,
+				Observe:      observe(m, "phonewagon"),
+			})
+			if err != nil {
+				return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
+			}
+			ht.Phonewagon = phonewagonService{c}
+		}
+		out[t.ID] = ht
 	}
 	return out, nil
 }
+
+// observe records one upstream request in the metrics.
+func observe(m *metrics.Metrics, upstream string) func(endpoint string, status int, d time.Duration) {
+	return func(endpoint string, status int, d time.Duration) {
+		s := "error"
+		if status > 0 {
+			s = strconv.Itoa(status)
+		}
+		m.UpstreamRequests.WithLabelValues(upstream, endpoint, s).Inc()
+		m.UpstreamDuration.WithLabelValues(upstream, endpoint).Observe(d.Seconds())
+	}
+}
+
+// callWidgetService adapts the CallWidget client to the handlers' interface.
+type callWidgetService struct{ c *callwidget.Client }
+
+func (s callWidgetService) Installs(ctx context.Context) ([]domain.Install, error) {
+	v, _, err := s.c.Installs(ctx)
+	return v, err
+}
+
+func (s callWidgetService) Departments(ctx context.Context) ([]domain.Lookup, error) {
+	v, _, err := s.c.Departments(ctx)
+	return v, err
+}
+
+func (s callWidgetService) Tags(ctx context.Context) ([]domain.Lookup, error) {
+	v, _, err := s.c.Tags(ctx)
+	return v, err
+}
+
+func (s callWidgetService) Automations(ctx context.Context) ([]domain.Lookup, error) {
+	v, _, err := s.c.Automations(ctx)
+	return v, err
+}
+
+// phonewagonService adapts the Phonewagon client to the handlers' interface.
+type phonewagonService struct{ c *phonewagon.Client }
+
+func (s phonewagonService) Companies(ctx context.Context) ([]domain.Company, error) {
+	v, _, err := s.c.Companies(ctx)
+	return v, err
+}
+
+func (s phonewagonService) Campaigns(ctx context.Context, companyID string) ([]domain.Campaign, error) {
+	v, _, err := s.c.Campaigns(ctx, companyID)
+	return v, err
+}
+
+func (s phonewagonService) Calls(ctx context.Context, q handlers.CallsQuery) (handlers.CallsPage, error) {
+	calls, resp, err := s.c.Calls(ctx, phonewagon.CallsOptions(q))
+	if err != nil {
+		return handlers.CallsPage{}, err
+	}
+	page := handlers.CallsPage{Calls: calls}
+	if resp != nil && resp.Next != nil {
+		next := handlers.CallsQuery(*resp.Next)
+		page.Next = &next
+	}
+	return page, nil
+}
+

@@ -36,6 +36,14 @@ func (s *Server) routes() chi.Router {
 			r.Get("/automations", s.handle(s.listAutomations()))
 			r.Get("/installs", s.handle(s.listInstalls))
 		})
+		r.With(s.requireScope(auth.ScopeCampaignsRead)).Group(func(r chi.Router) {
+			r.Get("/companies", s.handle(s.listCompanies))
+			r.Get("/campaigns", s.handle(s.listCampaigns))
+		})
+		r.With(s.requireScope(auth.ScopeCallsRead)).Group(func(r chi.Router) {
+			r.Get("/calls", s.handle(s.listCalls))
+			r.Get("/calls/export", s.handle(s.exportCalls))
+		})
 	})
 	return r
 }

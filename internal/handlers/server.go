@@ -34,6 +34,7 @@ type ReadinessCheck struct {
 type Tenant struct {
 	ID         string
 	CallWidget CallWidgetService
+	Phonewagon PhonewagonService
 }
 
 // Config wires a Server. Logger, Metrics, Verifier and OpenAPIYAML are
@@ -45,6 +46,9 @@ type Config struct {
 	Tenants     map[string]*Tenant
 	OpenAPIYAML []byte
 	Ready       []ReadinessCheck
+	// CursorKey signs calls cursors; at least 32 bytes, the same on every
+	// replica so a cursor from one is accepted by another.
+	CursorKey []byte
 }
 
 // Server is the gateway's http.Handler. It is safe for concurrent use.
@@ -56,6 +60,7 @@ type Server struct {
 	ready       []ReadinessCheck
 	openAPIYAML []byte
 	openAPIJSON []byte
+	cursors     cursorSigner
 	router      chi.Router
 }
 
@@ -70,6 +75,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("handlers: Verifier is required")
 	case len(cfg.OpenAPIYAML) == 0:
 		return nil, errors.New("handlers: OpenAPIYAML is required")
+	case len(cfg.CursorKey) < MinCursorKeyBytes:
+		return nil, fmt.Errorf("handlers: CursorKey must be at least %d bytes", MinCursorKeyBytes)
 	}
 	specJSON, err := yamlToJSON(cfg.OpenAPIYAML)
 	if err != nil {
@@ -83,6 +90,7 @@ func New(cfg Config) (*Server, error) {
 		ready:       cfg.Ready,
 		openAPIYAML: cfg.OpenAPIYAML,
 		openAPIJSON: specJSON,
+		cursors:     cursorSigner{key: cfg.CursorKey},
 	}
 	s.router = s.routes()
 	return s, nil

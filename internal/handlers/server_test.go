@@ -84,8 +84,8 @@ func newTestGateway(t *testing.T) *testGateway {
 		Metrics:  metrics.New(),
 		Verifier: v,
 		Tenants: map[string]*Tenant{
-			"acme":   {ID: "acme", CallWidget: cw},
-			"bare":   {ID: "bare"},
+			"acme": {ID: "acme", CallWidget: cw},
+			"bare": {ID: "bare"},
 		},
 		OpenAPIYAML: []byte("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"),
 	})

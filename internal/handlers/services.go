@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"time"
 
 	"switchboard/internal/domain"
 )
@@ -13,4 +14,28 @@ type CallWidgetService interface {
 	Departments(ctx context.Context) ([]domain.Lookup, error)
 	Tags(ctx context.Context) ([]domain.Lookup, error)
 	Automations(ctx context.Context) ([]domain.Lookup, error)
+}
+
+// PhonewagonService is the Phonewagon API as the handlers use it.
+type PhonewagonService interface {
+	Companies(ctx context.Context) ([]domain.Company, error)
+	Campaigns(ctx context.Context, companyID string) ([]domain.Campaign, error)
+	Calls(ctx context.Context, q CallsQuery) (CallsPage, error)
+}
+
+// CallsQuery is one upstream page request of the call history. Zero Start
+// and End mean unset; End is inclusive, in milliseconds as the upstream has it.
+type CallsQuery struct {
+	CompanyID  string
+	CampaignID string
+	Start      time.Time
+	End        time.Time
+	PageSize   int
+}
+
+// CallsPage is one page of calls and the request for the next page, nil on
+// the last one.
+type CallsPage struct {
+	Calls []domain.Call
+	Next  *CallsQuery
 }

@@ -136,11 +136,11 @@ func TestARefusedRefreshTokenIsNotLogged(t *testing.T) {
 func TestTransportFailures(t *testing.T) {
 	t.Run("an upstream that does not answer in time is a timeout", func(t *testing.T) {
 		f := newFakeUpstream(t)
+		c := newTestClient(t, f, newFakeClock(), nil)
+		mustTags(t, c) // log in first, with the default timeout
 		f.set(func(f *fakeUpstream) {
 			f.share = func(_ http.ResponseWriter, r *http.Request, _ int) { <-r.Context().Done() }
 		})
-		c := newTestClient(t, f, newFakeClock(), nil)
-		mustTags(t, c) // log in first, with the default timeout
 		c.timeout = 50 * time.Millisecond
 
 		_, _, err := c.Tags(context.Background())

@@ -168,4 +168,3 @@ func TestOriginsCompareCanonically(t *testing.T) {
 		})
 	}
 }
-

@@ -2,6 +2,8 @@ package phonewagon
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -58,4 +60,11 @@ func originOf(u *url.URL) string {
 		}
 	}
 	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// Format implements fmt.Formatter. fmt prints unexported fields without
+// calling their String methods, so without this %v of the transport would
+// print the client secret in clear.
+func (t *basicAuthTransport) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "phonewagon.basicAuthTransport{[REDACTED]}")
 }

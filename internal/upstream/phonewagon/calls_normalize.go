@@ -112,13 +112,15 @@ func phoneNumber(s flexString) *string {
 	return &formatted
 }
 
-// millisToTime converts epoch milliseconds to UTC. Unset stays nil; a value
+// millisToTime converts epoch milliseconds to UTC, truncated to the second:
+// the contract renders times as 2019-12-02T21:33:36Z (SPEC §3), one fixed
+// shape callers can parse and compare as strings. Unset stays nil; a value
 // outside years 1..9999 cannot be rendered in RFC 3339 and is an error.
 func millisToTime(n flexInt) (*time.Time, error) {
 	if !n.set {
 		return nil, nil
 	}
-	t := time.UnixMilli(n.value).UTC()
+	t := time.UnixMilli(n.value).UTC().Truncate(time.Second)
 	if y := t.Year(); y < 1 || y > 9999 {
 		return nil, errStartOutOfRange
 	}

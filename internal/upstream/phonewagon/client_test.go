@@ -3,6 +3,7 @@ package phonewagon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -195,5 +196,14 @@ func TestCredentialsAreOnlySentToTheConfiguredOrigin(t *testing.T) {
 				t.Error("the caller's request was modified")
 			}
 		})
+	}
+}
+
+func TestTransportNeverPrintsTheSecret(t *testing.T) {
+	tr := &basicAuthTransport{username: "id", password: "canary-secret-value"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if got := fmt.Sprintf(verb, tr); strings.Contains(got, "canary") {
+			t.Errorf("%s printed the secret: %s", verb, got)
+		}
 	}
 }

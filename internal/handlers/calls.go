@@ -1,0 +1,67 @@
+package handlers
+
+import (
+	"net/http"
+
+	"switchboard/internal/domain"
+)
+
+// CallList is one page of the call history.
+type CallList struct {
+	Data []domain.Call `json:"data"`
+	// NextCursor continues the listing; null on the last page.
+	NextCursor *string `json:"next_cursor" swaggertype:"string" extensions:"x-nullable"`
+}
+
+// listCalls godoc
+//
+//	@Summary		List calls
+//	@Description	One page of the Phonewagon call history, newest first. Follow `next_cursor` (or the `Link: rel="next"` header) with the same filters for the next page; the cursor is opaque, signed, and bound to the tenant and the filters. Scope `calls:read`.
+//	@Tags			phonewagon
+//	@Produce		json
+//	@Security		bearerauth
+//	@Param			company_id	query		string	false	"Phonewagon company id"					example(1001)
+//	@Param			campaign_id	query		string	false	"Phonewagon campaign id"				example(s2212)
+//	@Param			since		query		string	false	"RFC 3339 time, inclusive"				format(date-time)	example(2026-01-01T00:00:00Z)
+//	@Param			until		query		string	false	"RFC 3339 time, exclusive; after since"	format(date-time)
+//	@Param			limit		query		int		false	"page size"								minimum(1)	maximum(1000)	default(100)
+//	@Param			cursor		query		string	false	"next_cursor of the previous page"
+//	@Success		200			{object}	CallList
+//	@Header			200			{string}	Link	"<…>; rel=\"next\" when there is a next page"
+//	@Failure		400			{object}	Problem	"invalid filter, limit or cursor"
+//	@Failure		401			{object}	Problem	"missing or invalid token"
+//	@Failure		403			{object}	Problem	"scope missing, unknown tenant, or no Phonewagon account"
+//	@Failure		502			{object}	Problem	"upstream error or rejected credentials"
+//	@Failure		503			{object}	Problem	"upstream unavailable, rate limited, or budget exhausted"
+//	@Failure		504			{object}	Problem	"upstream timeout"
+//	@Router			/v1/calls [get]
+func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
+	t, pw, err := phonewagonFrom(r.Context())
+	if err != nil {
+		return err
+	}
+	f, err := parseCallsFilter(r.URL.Query(), true)
+	if err != nil {
+		return err
+	}
+	digest := f.digest()
+	q := f.firstPage(f.Limit)
+	if f.Cursor != "" {
+		if q, err = s.cursors.verify(f.Cursor, t.ID, digest); err != nil {
+			return err
+		}
+	}
+	page, err := pw.Calls(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	out := CallList{Data: nonNil(page.Calls)}
+	if page.Next != nil {
+		c := s.cursors.cursorFor(*page.Next, t.ID, digest)
+		out.NextCursor = &c
+		next := f.canonical(true)
+		next.Set("cursor", c)
+		w.Header().Set("Link", `</v1/calls?`+next.Encode()+`>; rel="next"`)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,158 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"golang.org/x/sync/errgroup"
+
+	"switchboard/internal/domain"
+)
+
+// campaignFanOut bounds the concurrent upstream requests of
+// GET /v1/campaigns without company_id: each costs Phonewagon budget, and a
+// burst would only queue on it.
+const campaignFanOut = 4
+
+// CompanyList is every Phonewagon company of the tenant's account.
+type CompanyList struct {
+	Data []domain.Company `json:"data"`
+	// NextCursor is always null: companies come whole.
+	NextCursor *string `json:"next_cursor" swaggertype:"string" extensions:"x-nullable"`
+}
+
+// CampaignList is every campaign of one company, or of all of them.
+type CampaignList struct {
+	Data []domain.Campaign `json:"data"`
+	// NextCursor is always null: campaigns come whole.
+	NextCursor *string `json:"next_cursor" swaggertype:"string" extensions:"x-nullable"`
+}
+
+// phonewagonFrom returns the caller's tenant and its Phonewagon service, or
+// 403 upstream-not-configured when it has none.
+func phonewagonFrom(ctx context.Context) (*Tenant, PhonewagonService, error) {
+	t, err := tenantFrom(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.Phonewagon == nil {
+		return nil, nil, domain.Errorf(domain.CodeUpstreamNotConfigured,
+			"tenant %q has no Phonewagon account configured", t.ID)
+	}
+	return t, t.Phonewagon, nil
+}
+
+// listCompanies godoc
+//
+//	@Summary		List companies
+//	@Description	Every Phonewagon company of the tenant's account, whole. Scope `campaigns:read`.
+//	@Tags			phonewagon
+//	@Produce		json
+//	@Security		bearerauth
+//	@Success		200	{object}	CompanyList
+//	@Failure		401	{object}	Problem	"missing or invalid token"
+//	@Failure		403	{object}	Problem	"scope missing, unknown tenant, or no Phonewagon account"
+//	@Failure		502	{object}	Problem	"upstream error or rejected credentials"
+//	@Failure		503	{object}	Problem	"upstream unavailable, rate limited, or budget exhausted"
+//	@Failure		504	{object}	Problem	"upstream timeout"
+//	@Router			/v1/companies [get]
+func (s *Server) listCompanies(w http.ResponseWriter, r *http.Request) error {
+	_, pw, err := phonewagonFrom(r.Context())
+	if err != nil {
+		return err
+	}
+	companies, err := pw.Companies(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, CompanyList{Data: nonNil(companies)})
+}
+
+// listCampaigns godoc
+//
+//	@Summary		List campaigns
+//	@Description	The campaigns of one company, or without `company_id` of every company (one upstream request per company). Scope `campaigns:read`.
+//	@Tags			phonewagon
+//	@Produce		json
+//	@Security		bearerauth
+//	@Param			company_id	query		string	false	"Phonewagon company id"	example(1001)
+//	@Success		200			{object}	CampaignList
+//	@Failure		400			{object}	Problem	"invalid company_id"
+//	@Failure		401			{object}	Problem	"missing or invalid token"
+//	@Failure		403			{object}	Problem	"scope missing, unknown tenant, or no Phonewagon account"
+//	@Failure		502			{object}	Problem	"upstream error or rejected credentials"
+//	@Failure		503			{object}	Problem	"upstream unavailable, rate limited, or budget exhausted"
+//	@Failure		504			{object}	Problem	"upstream timeout"
+//	@Router			/v1/campaigns [get]
+func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
+	_, pw, err := phonewagonFrom(r.Context())
+	if err != nil {
+		return err
+	}
+	companyID, err := parseCompanyParam(r)
+	if err != nil {
+		return err
+	}
+	var campaigns []domain.Campaign
+	if companyID != "" {
+		campaigns, err = pw.Campaigns(r.Context(), companyID)
+	} else {
+		campaigns, err = allCampaigns(r.Context(), pw)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, CampaignList{Data: nonNil(campaigns)})
+}
+
+// parseCompanyParam validates the only parameter of GET /v1/campaigns.
+func parseCompanyParam(r *http.Request) (string, error) {
+	q := r.URL.Query()
+	for name, vals := range q {
+		if name != "company_id" {
+			return "", domain.ValidationError(domain.FieldError{Field: queryFieldName(name), Message: "unknown query parameter"})
+		}
+		if len(vals) > 1 {
+			return "", domain.ValidationError(domain.FieldError{Field: name, Message: "must be given at most once"})
+		}
+	}
+	id := q.Get("company_id")
+	if id != "" && !isDigits(id, 20) {
+		return "", domain.ValidationError(domain.FieldError{Field: "company_id", Message: "must be a numeric company id"})
+	}
+	return id, nil
+}
+
+// allCampaigns lists the campaigns of every company, in company order.
+func allCampaigns(ctx context.Context, pw PhonewagonService) ([]domain.Campaign, error) {
+	companies, err := pw.Companies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	perCompany := make([][]domain.Campaign, len(companies))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(campaignFanOut)
+	for i, c := range companies {
+		g.Go(func() error {
+			list, err := pw.Campaigns(gctx, c.ID)
+			perCompany[i] = list // each goroutine owns one index; Wait orders it before the read
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []domain.Campaign
+	for _, list := range perCompany {
+		out = append(out, list...)
+	}
+	return out, nil
+}
+
+// nonNil makes an empty list marshal as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
