@@ -63,7 +63,6 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	baseURL := "http://" + displayAddr(ln.Addr())
-	logger.Info("listening", "url", baseURL, "config", cfg)
 	if cfg.Sandbox {
 		token, err := demoToken(cfg.JWTSecret, cfg.JWTAudience)
 		if err != nil {
@@ -72,6 +71,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 		printBanner(stdout, baseURL, token)
 	}
+	logger.Info("listening", "url", baseURL, "config", cfg)
 	if cfg.PprofAddr != "" {
 		stopPprof, err := startPprof(cfg.PprofAddr, logger)
 		if err != nil {

@@ -119,4 +119,3 @@ func (s phonewagonService) Calls(ctx context.Context, q handlers.CallsQuery) (ha
 	}
 	return page, nil
 }
-
