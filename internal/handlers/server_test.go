@@ -88,6 +88,7 @@ func newTestGateway(t *testing.T) *testGateway {
 			"bare": {ID: "bare"},
 		},
 		OpenAPIYAML: []byte("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"),
+		CursorKey:   []byte(strings.Repeat("k", 32)),
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
