@@ -23,8 +23,7 @@ const (
 //	@Summary		Export calls
 //	@Description	Every call matching the filters, all upstream pages, streamed as they arrive: NDJSON (one call per line, the default) or CSV with `Accept: text/csv`. Paging upstream stops when the client goes away. An upstream failure after the stream has begun aborts the connection, so a partial export never looks complete. Scope `calls:read`.
 //	@Tags			phonewagon
-//	@Produce		application/x-ndjson
-//	@Produce		text/csv
+//	@Produce		application/x-ndjson,text/csv
 //	@Security		bearerauth
 //	@Param			company_id	query		string	false	"Phonewagon company id"	example(1001)
 //	@Param			campaign_id	query		string	false	"Phonewagon campaign id"

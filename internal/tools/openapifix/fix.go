@@ -133,8 +133,9 @@ func nullable(n *yaml.Node) {
 	}
 }
 
-// problemResponses renames application/json to application/problem+json in
-// every 4xx and 5xx response: errors are RFC 9457 problem documents.
+// problemResponses makes application/problem+json the one media type of
+// every 4xx and 5xx response: errors are RFC 9457 problem documents, also on
+// operations that succeed with NDJSON or CSV.
 func problemResponses(root *yaml.Node) {
 	paths := get(root, "paths")
 	if paths == nil {
@@ -153,13 +154,13 @@ func problemResponses(root *yaml.Node) {
 					continue
 				}
 				content := get(responses.Content[k+1], "content")
-				if content == nil {
+				if content == nil || len(content.Content) < 2 {
 					continue
 				}
-				for c := 0; c+1 < len(content.Content); c += 2 {
-					if content.Content[c].Value == "application/json" {
-						content.Content[c].Value = "application/problem+json"
-					}
+				// One entry, whatever the operation produces on success.
+				content.Content = []*yaml.Node{
+					{Kind: yaml.ScalarNode, Value: "application/problem+json"},
+					content.Content[1],
 				}
 			}
 		}

@@ -36,6 +36,9 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/handlers.List'
+            text/csv:
+              schema:
+                $ref: '#/components/schemas/handlers.List'
 `
 
 func TestFix(t *testing.T) {
@@ -58,6 +61,7 @@ func TestFix(t *testing.T) {
 		{"schema names lose their package", strings.Contains(s, "    List:") && !strings.Contains(s, "handlers.List")},
 		{"the 200 stays application/json", strings.Contains(s, "application/json:")},
 		{"the 404 becomes problem+json", strings.Contains(s, "application/problem+json:")},
+		{"the 404 has no other media type", !strings.Contains(s, "text/csv")},
 		{"an empty externalDocs is dropped", !strings.Contains(s, "externalDocs")},
 	}
 	for _, c := range checks {
