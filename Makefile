@@ -4,6 +4,7 @@ SHELL := /bin/bash
 GO    ?= go
 PKGS  := ./...
 SWAG  := $(GO) tool swag
+REDOCLY_VERSION ?= 2.77.0
 DOCS_DIRS := cmd/gateway,internal/handlers,internal/domain
 
 .PHONY: run test vet docs docs-check bench lint fuzz soak build
@@ -46,7 +47,7 @@ docs-check:
 
 ## lint: lint the OpenAPI document with Redocly CLI (installed through npm on first use) and run go vet.
 lint: vet
-	npx --yes @redocly/cli@1 lint --format=stylish api/openapi.yaml
+	npx --yes @redocly/cli@$(REDOCLY_VERSION) lint --format=stylish api/openapi.yaml
 
 ## bench: testing.B benchmarks of the hot paths.
 bench:

@@ -17,6 +17,9 @@ import (
 //	@title						Switchboard API
 //	@version					1.0
 //	@description				One normalized, cached, rate-budgeted API over the CallWidget and Phonewagon telephony APIs. Every /v1 request needs a bearer JWT with the tenant and scopes named on each operation. Errors are RFC 9457 problem documents.
+//	@license.name					Proprietary
+//	@servers.url					/
+//	@servers.description			this gateway
 //	@securitydefinitions.bearerauth	BearerAuth
 
 func main() {

@@ -16,6 +16,7 @@ type CallList struct {
 // listCalls godoc
 //
 //	@Summary		List calls
+//	@ID				listCalls
 //	@Description	One page of the Phonewagon call history, newest first. Follow `next_cursor` (or the `Link: rel="next"` header) with the same filters for the next page; the cursor is opaque, signed, and bound to the tenant and the filters. Scope `calls:read`.
 //	@Tags			phonewagon
 //	@Produce		json

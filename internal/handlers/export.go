@@ -21,6 +21,7 @@ const (
 // exportCalls godoc
 //
 //	@Summary		Export calls
+//	@ID				exportCalls
 //	@Description	Every call matching the filters, all upstream pages, streamed as they arrive: NDJSON (one call per line, the default) or CSV with `Accept: text/csv`. Paging upstream stops when the client goes away. An upstream failure after the stream has begun aborts the connection, so a partial export never looks complete. Scope `calls:read`.
 //	@Tags			phonewagon
 //	@Produce		application/x-ndjson,text/csv

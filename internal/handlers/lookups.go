@@ -55,6 +55,7 @@ func (s *Server) listLookups(fetch func(CallWidgetService, context.Context) ([]d
 // listTags godoc
 //
 //	@Summary		List CallWidget tags
+//	@ID				listTags
 //	@Description	The tenant's CallWidget tags, whole (`next_cursor` is always null). Scope `lookups:read`.
 //	@Tags			lookups
 //	@Produce		json
@@ -73,6 +74,7 @@ func (s *Server) listTags() handlerFunc {
 // listDepartments godoc
 //
 //	@Summary		List CallWidget departments
+//	@ID				listDepartments
 //	@Description	The tenant's CallWidget departments, whole. Scope `lookups:read`.
 //	@Tags			lookups
 //	@Produce		json
@@ -91,6 +93,7 @@ func (s *Server) listDepartments() handlerFunc {
 // listAutomations godoc
 //
 //	@Summary		List CallWidget automations
+//	@ID				listAutomations
 //	@Description	The tenant's CallWidget automations, whole. Scope `lookups:read`.
 //	@Tags			lookups
 //	@Produce		json
@@ -109,6 +112,7 @@ func (s *Server) listAutomations() handlerFunc {
 // listInstalls godoc
 //
 //	@Summary		List CallWidget installs
+//	@ID				listInstalls
 //	@Description	The tenant's CallWidget installs (the numbers calls and texts go out from), whole. Scope `lookups:read`.
 //	@Tags			lookups
 //	@Produce		json

@@ -45,6 +45,7 @@ func phonewagonFrom(ctx context.Context) (*Tenant, PhonewagonService, error) {
 // listCompanies godoc
 //
 //	@Summary		List companies
+//	@ID				listCompanies
 //	@Description	Every Phonewagon company of the tenant's account, whole. Scope `campaigns:read`.
 //	@Tags			phonewagon
 //	@Produce		json
@@ -71,6 +72,7 @@ func (s *Server) listCompanies(w http.ResponseWriter, r *http.Request) error {
 // listCampaigns godoc
 //
 //	@Summary		List campaigns
+//	@ID				listCampaigns
 //	@Description	The campaigns of one company, or without `company_id` of every company (one upstream request per company). Scope `campaigns:read`.
 //	@Tags			phonewagon
 //	@Produce		json
