@@ -119,3 +119,8 @@ func (s phonewagonService) Calls(ctx context.Context, q handlers.CallsQuery) (ha
 	}
 	return page, nil
 }
+
+func (s callWidgetService) Act(ctx context.Context, endpoint string, body []byte) (domain.ActionResult, error) {
+	v, _, err := s.c.Act(ctx, callwidget.Action("/"+endpoint), body)
+	return v, err
+}

@@ -44,6 +44,10 @@ func (s *Server) routes() chi.Router {
 			r.Get("/calls", s.handle(s.listCalls))
 			r.Get("/calls/export", s.handle(s.exportCalls))
 		})
+		r.With(s.requireScope(auth.ScopeCallsWrite)).Post("/calls", s.handle(s.createCall()))
+		r.With(s.requireScope(auth.ScopeMessagesSend)).Post("/messages", s.handle(s.sendMessage()))
+		r.With(s.requireScope(auth.ScopeContactsWrite)).Post("/contacts", s.handle(s.createContact()))
+		r.With(s.requireScope(auth.ScopeAutomationsRun)).Post("/automations/{id}/enrollments", s.handle(s.enrollContact()))
 	})
 	return r
 }

@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"gopkg.in/yaml.v3"
 
 	"switchboard/internal/auth"
+	"switchboard/internal/cache"
 	"switchboard/internal/metrics"
 )
 
@@ -46,6 +48,8 @@ type Config struct {
 	Tenants     map[string]*Tenant
 	OpenAPIYAML []byte
 	Ready       []ReadinessCheck
+	// Idempotency stores POST outcomes; default: in-memory (one replica).
+	Idempotency cache.IdempotencyStore
 	// CursorKey signs calls cursors; at least 32 bytes, the same on every
 	// replica so a cursor from one is accepted by another.
 	CursorKey []byte
@@ -61,6 +65,8 @@ type Server struct {
 	openAPIYAML []byte
 	openAPIJSON []byte
 	cursors     cursorSigner
+	idempotency cache.IdempotencyStore
+	inflightTTL time.Duration
 	router      chi.Router
 }
 
@@ -91,6 +97,11 @@ func New(cfg Config) (*Server, error) {
 		openAPIYAML: cfg.OpenAPIYAML,
 		openAPIJSON: specJSON,
 		cursors:     cursorSigner{key: cfg.CursorKey},
+		idempotency: cfg.Idempotency,
+		inflightTTL: defaultInflightTTL,
+	}
+	if s.idempotency == nil {
+		s.idempotency = cache.NewMemoryIdempotency(time.Now)
 	}
 	s.router = s.routes()
 	return s, nil

@@ -245,3 +245,7 @@ func TestAccessLogLineHasRequestFields(t *testing.T) {
 		t.Error("log line has no latency_ms")
 	}
 }
+
+func (f *fakeCallWidget) Act(context.Context, string, []byte) (domain.ActionResult, error) {
+	return domain.ActionResult{Source: domain.SourceCallWidget}, f.err
+}

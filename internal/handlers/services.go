@@ -14,6 +14,7 @@ type CallWidgetService interface {
 	Departments(ctx context.Context) ([]domain.Lookup, error)
 	Tags(ctx context.Context) ([]domain.Lookup, error)
 	Automations(ctx context.Context) ([]domain.Lookup, error)
+	Actor
 }
 
 // PhonewagonService is the Phonewagon API as the handlers use it.
@@ -38,4 +39,10 @@ type CallsQuery struct {
 type CallsPage struct {
 	Calls []domain.Call
 	Next  *CallsQuery
+}
+
+// Actor performs CallWidget actions. endpoint is the vendor path below the
+// base URL ("share/new-contact", ...) and body the JSON object it documents.
+type Actor interface {
+	Act(ctx context.Context, endpoint string, body []byte) (domain.ActionResult, error)
 }

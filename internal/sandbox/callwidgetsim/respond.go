@@ -52,6 +52,19 @@ func writeMessage(w http.ResponseWriter, status int, message string) {
 	writeJSON(w, status, map[string]string{"message": message})
 }
 
+// bufferBody reads the request body up front and puts it back, so that
+// net/http starts watching the connection and a client that gives up during
+// the latency cancels the request context (it only does so once the body
+// has been read). It reports false when the body could not be read.
+func bufferBody(r *http.Request) bool {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	return true
+}
+
 // wait delays the response by d and reports whether the request is still
 // wanted; when its context ends first, nothing should be written.
 func wait(r *http.Request, d time.Duration) bool {

@@ -171,6 +171,9 @@ func (s *Server) route(path string) (h handler, method string, bearer bool, ok b
 // access token.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	idx := s.record(r)
+	if s.latency > 0 && !bufferBody(r) {
+		return
+	}
 	if !wait(r, s.latency) {
 		return
 	}

@@ -17,12 +17,19 @@ const (
 	// KindStatus answers Status (default 500) with a small JSON error body
 	// and, when RetryAfter is positive, a Retry-After header.
 	KindStatus Kind = iota
-	// KindHang never answers: the handler blocks until the request's context
-	// is done (the client gave up or the connection closed) or the fault is
-	// cleared, and then drops the connection.
+	// KindHang never answers: the handler reads the request body, then
+	// blocks until the request's context is done (the client gave up or the
+	// connection closed) or the fault is cleared or replaced, and then drops
+	// the connection. httptest.Server.Close waits for hung handlers, so a
+	// test that hangs requests gives its client a timeout or clears the
+	// fault before closing the server.
 	KindHang
 	// KindReset hijacks the connection and closes it (with an RST where the
-	// connection is TCP) without writing a byte of a response.
+	// connection is TCP) without writing a byte of a response. net/http's
+	// Transport retries an idempotent request once when a reused keep-alive
+	// connection dies before any response byte, so with Times: 1 a GET may
+	// seem to succeed: use Times ≥ 2 or a client without keep-alives to see
+	// the failure.
 	KindReset
 	// KindMalformedJSON answers 200 with a JSON content type and a body that
 	// is not valid JSON.

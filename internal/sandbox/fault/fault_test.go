@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,14 +131,22 @@ func TestFaultKinds(t *testing.T) {
 }
 
 func TestHangBlocksUntilTheClientGivesUp(t *testing.T) {
-	var sw fault.Switch
-	srv := newServer(t, &sw)
-	sw.Inject(fault.Fault{Kind: fault.KindHang})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	_, _, _, err := fetch(ctx, newClient(), srv.URL)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("got err %v, want context.DeadlineExceeded", err)
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		t.Run("a hung "+method+" ends when the client gives up", func(t *testing.T) {
+			var sw fault.Switch
+			srv := newServer(t, &sw)
+			sw.Inject(fault.Fault{Kind: fault.KindHang})
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, method, srv.URL, strings.NewReader(`{"a":1}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err = newClient().Do(req); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("got err %v, want context.DeadlineExceeded", err)
+			}
+			// srv.Close in Cleanup blocks until the hung handler returns.
+		})
 	}
 }
 

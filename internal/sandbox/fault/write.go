@@ -1,6 +1,7 @@
 package fault
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -16,10 +17,16 @@ const (
 	truncatedBody  = `{"data": [{"id": 1, "name": "truncated response"}, {"id": 2, "name": "truncated response"}]}`
 )
 
+// maxDrain bounds how much of a hung request's body is read.
+const maxDrain = 16 << 20
+
 // write answers r with f. release, when closed, ends a hang.
 func write(w http.ResponseWriter, r *http.Request, f Fault, release <-chan struct{}) {
 	switch f.Kind {
 	case KindHang:
+		// net/http notices a client hanging up only once the request body
+		// has been read, so drain it first or a hung POST never ends.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain))
 		select {
 		case <-r.Context().Done():
 		case <-release:

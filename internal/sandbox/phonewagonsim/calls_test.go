@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"switchboard/internal/sandbox/phonewagonsim"
 )
 
@@ -82,10 +84,12 @@ func TestCallDataLooksLikeTheDocsSample(t *testing.T) {
 	e164 := regexp.MustCompile(`^\+1\d{10}$`)
 	seen := map[string]int{}
 	starts := map[int64]bool{}
+	numbers := map[string]bool{}
 	for i, c := range d.Calls {
 		if !e164.MatchString(c.FromNumber) || !e164.MatchString(c.ToNumber) {
 			t.Fatalf("call %d: got from %q to %q, want E.164", c.ID, c.FromNumber, c.ToNumber)
 		}
+		numbers[c.FromNumber], numbers[c.ToNumber] = true, true
 		if starts[c.StartTime] {
 			t.Fatalf("call %d: got a repeated start_time %d, want unique ones", c.ID, c.StartTime)
 		}
@@ -109,6 +113,11 @@ func TestCallDataLooksLikeTheDocsSample(t *testing.T) {
 		}
 		if c.IsFirstTimeCaller {
 			seen["first time"]++
+		}
+	}
+	for n := range numbers {
+		if p, err := phonenumbers.Parse(n, ""); err != nil || !phonenumbers.IsValidNumber(p) {
+			t.Errorf("got number %q, want one libphonenumber accepts", n)
 		}
 	}
 	if got := len(d.Calls); got != phonewagonsim.DefaultCalls {

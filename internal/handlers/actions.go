@@ -1,0 +1,231 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"switchboard/internal/action"
+	"switchboard/internal/domain"
+)
+
+// ActionResponse is the normalized answer to an action (SPEC §3).
+type ActionResponse = domain.ActionResult
+
+// actionRoute describes one POST route.
+type actionRoute struct {
+	kind   action.Kind
+	status int // 201 for what creates a record, 202 for what sends something
+}
+
+// createAction runs one action end to end: decode and validate the body,
+// check the idempotency key, call CallWidget once, answer and record.
+func (s *Server) createAction(rt actionRoute) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		t, err := tenantFrom(r.Context())
+		if err != nil {
+			return err
+		}
+		cw, err := callWidgetFrom(r.Context())
+		if err != nil {
+			return err
+		}
+		var automationID string
+		if rt.kind == action.KindEnrollment {
+			if automationID, err = action.ParseAutomationID(chi.URLParam(r, "id")); err != nil {
+				return err
+			}
+		}
+		raw, err := readBody(r)
+		if err != nil {
+			return err
+		}
+		req, err := action.Decode(bytes.NewReader(raw), r.Header.Get("Content-Type"), rt.kind, time.Now())
+		if err != nil {
+			return err
+		}
+		idem, err := s.beginIdempotent(w, r, t.ID, raw)
+		if err != nil || idem.done {
+			return err
+		}
+		// The upstream call outlives a caller that hangs up: a text half
+		// sent must still be recorded, so a retry with the same key replays
+		// it instead of sending it again. The client's own timeout bounds it.
+		ctx := context.WithoutCancel(r.Context())
+		if rt.kind == action.KindEnrollment {
+			if err := s.checkAutomation(ctx, cw, automationID); err != nil {
+				idem.release(ctx)
+				return err
+			}
+		}
+		body, _ := json.Marshal(req.UpstreamBody(rt.kind, automationID)) // a struct of strings cannot fail
+		res, err := cw.Act(ctx, req.Endpoint(rt.kind), body)
+		if err != nil {
+			return idem.fail(ctx, w, r, err)
+		}
+		return idem.succeed(ctx, w, rt.status, res)
+	}
+}
+
+// readBody reads the (already capped) request body whole.
+func readBody(r *http.Request) ([]byte, error) {
+	raw, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, domain.Errorf(domain.CodePayloadTooLarge, "the request body exceeds %d bytes", MaxBodyBytes)
+	case err != nil:
+		return nil, domain.Wrap(err, domain.CodeValidation, "the request body could not be read")
+	}
+	return raw, nil
+}
+
+// checkAutomation answers 404 when the tenant's CallWidget does not list
+// the automation: an enrollment in a missing automation is the caller's
+// mistake, and saying so beats the upstream's vaguer answer.
+func (s *Server) checkAutomation(ctx context.Context, cw CallWidgetService, id string) error {
+	list, err := cw.Automations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range list {
+		if a.ID == id {
+			return nil
+		}
+	}
+	return domain.Errorf(domain.CodeNotFound, "automation %s does not exist for this tenant", id)
+}
+
+// createContact godoc
+//
+//	@Summary		Create a contact
+//	@Description	Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: the first response is replayed for 24 h.
+//	@ID				createContact
+//	@Tags			actions
+//	@Accept			json
+//	@Produce		json
+//	@Security		bearerauth
+//	@Param			Idempotency-Key	header		string			false	"at most 255 printable ASCII characters"
+//	@Param			body			body		ActionRequest	true	"the contact"
+//	@Success		201				{object}	ActionResponse
+//	@Header			201				{string}	Idempotent-Replayed	"true when this is a replay"
+//	@Failure		400				{object}	Problem	"invalid body, with the fields named"
+//	@Failure		401				{object}	Problem	"missing or invalid token"
+//	@Failure		403				{object}	Problem	"scope missing, unknown tenant, or no CallWidget account"
+//	@Failure		409				{object}	Problem	"the Idempotency-Key is in use by a request in flight"
+//	@Failure		413				{object}	Problem	"body over 64 KiB"
+//	@Failure		415				{object}	Problem	"not JSON"
+//	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
+//	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
+//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited"
+//	@Failure		504				{object}	Problem	"upstream timeout; retriable false when the action may have happened"
+//	@Router			/v1/contacts [post]
+func (s *Server) createContact() handlerFunc {
+	return s.createAction(actionRoute{kind: action.KindContact, status: http.StatusCreated})
+}
+
+// createCall godoc
+//
+//	@Summary		Request a call
+//	@Description	Asks CallWidget to call the contact (`new-call`), or to call and text them when `message` is given (`new-sms-call`). Scope `calls:write`.
+//	@ID				createCall
+//	@Tags			actions
+//	@Accept			json
+//	@Produce		json
+//	@Security		bearerauth
+//	@Param			Idempotency-Key	header		string			false	"at most 255 printable ASCII characters"
+//	@Param			body			body		ActionRequest	true	"the contact and the install to call from"
+//	@Success		202				{object}	ActionResponse
+//	@Header			202				{string}	Idempotent-Replayed	"true when this is a replay"
+//	@Failure		400				{object}	Problem	"invalid body, with the fields named"
+//	@Failure		401				{object}	Problem	"missing or invalid token"
+//	@Failure		403				{object}	Problem	"scope missing, unknown tenant, or no CallWidget account"
+//	@Failure		409				{object}	Problem	"the Idempotency-Key is in use by a request in flight"
+//	@Failure		413				{object}	Problem	"body over 64 KiB"
+//	@Failure		415				{object}	Problem	"not JSON"
+//	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
+//	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
+//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited"
+//	@Failure		504				{object}	Problem	"upstream timeout; retriable false when the call may have gone out"
+//	@Router			/v1/calls [post]
+func (s *Server) createCall() handlerFunc {
+	return s.createAction(actionRoute{kind: action.KindCall, status: http.StatusAccepted})
+}
+
+// sendMessage godoc
+//
+//	@Summary		Send a text
+//	@Description	Sends `message` to the contact from the install (`new-sms`). Scope `messages:send`.
+//	@ID				sendMessage
+//	@Tags			actions
+//	@Accept			json
+//	@Produce		json
+//	@Security		bearerauth
+//	@Param			Idempotency-Key	header		string			false	"at most 255 printable ASCII characters"
+//	@Param			body			body		ActionRequest	true	"the contact, the install and the message"
+//	@Success		202				{object}	ActionResponse
+//	@Header			202				{string}	Idempotent-Replayed	"true when this is a replay"
+//	@Failure		400				{object}	Problem	"invalid body, with the fields named"
+//	@Failure		401				{object}	Problem	"missing or invalid token"
+//	@Failure		403				{object}	Problem	"scope missing, unknown tenant, or no CallWidget account"
+//	@Failure		409				{object}	Problem	"the Idempotency-Key is in use by a request in flight"
+//	@Failure		413				{object}	Problem	"body over 64 KiB"
+//	@Failure		415				{object}	Problem	"not JSON"
+//	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
+//	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
+//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited"
+//	@Failure		504				{object}	Problem	"upstream timeout; retriable false when the text may have gone out"
+//	@Router			/v1/messages [post]
+func (s *Server) sendMessage() handlerFunc {
+	return s.createAction(actionRoute{kind: action.KindMessage, status: http.StatusAccepted})
+}
+
+// enrollContact godoc
+//
+//	@Summary		Run an automation on a contact
+//	@Description	Starts automation `id` on the contact (`new-automation`). 404 when the tenant's CallWidget has no such automation. Scope `automations:run`.
+//	@ID				enrollContact
+//	@Tags			actions
+//	@Accept			json
+//	@Produce		json
+//	@Security		bearerauth
+//	@Param			id				path		string			true	"automation id, from GET /v1/automations"	example(1)
+//	@Param			Idempotency-Key	header		string			false	"at most 255 printable ASCII characters"
+//	@Param			body			body		ActionRequest	true	"the contact"
+//	@Success		201				{object}	ActionResponse
+//	@Header			201				{string}	Idempotent-Replayed	"true when this is a replay"
+//	@Failure		400				{object}	Problem	"invalid body or id, with the fields named"
+//	@Failure		401				{object}	Problem	"missing or invalid token"
+//	@Failure		403				{object}	Problem	"scope missing, unknown tenant, or no CallWidget account"
+//	@Failure		404				{object}	Problem	"no such automation"
+//	@Failure		409				{object}	Problem	"the Idempotency-Key is in use by a request in flight"
+//	@Failure		413				{object}	Problem	"body over 64 KiB"
+//	@Failure		415				{object}	Problem	"not JSON"
+//	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
+//	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
+//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited"
+//	@Failure		504				{object}	Problem	"upstream timeout; retriable false when the automation may have started"
+//	@Router			/v1/automations/{id}/enrollments [post]
+func (s *Server) enrollContact() handlerFunc {
+	return s.createAction(actionRoute{kind: action.KindEnrollment, status: http.StatusCreated})
+}
+
+// ActionRequest documents the body of the action routes (SPEC §3).
+type ActionRequest struct {
+	Phone      string   `json:"phone" example:"+17862455063" binding:"required"`
+	Install    string   `json:"install" example:"+17866275049" binding:"required"`
+	FirstName  string   `json:"first_name,omitempty" example:"Test" maxLength:"256"`
+	LastName   string   `json:"last_name,omitempty" example:"User" maxLength:"256"`
+	Email      string   `json:"email,omitempty" example:"testuser@example.com" format:"email"`
+	Department string   `json:"department,omitempty" example:"Sales"`
+	Birthday   string   `json:"birthday,omitempty" example:"1990-06-02" format:"date"`
+	Tags       []string `json:"tags,omitempty" maxItems:"50"`
+	// Message is the text: required on /v1/messages, optional on /v1/calls, refused elsewhere.
+	Message string `json:"message,omitempty" example:"Thanks for calling!" maxLength:"1600"`
+}
