@@ -202,7 +202,7 @@ func TestRevokedUpstreamTokenCostsOneReloginAndSucceeds(t *testing.T) {
 	}
 	before := up.cw.Logins() + up.cw.Refreshes()
 	up.cw.RevokeAccessTokens("ops@acme.example")
-	if resp, body := g.get(t, "/v1/departments", tok); resp.StatusCode != 200 {
+	if resp, body := g.get(t, "/v1/departments", tok, "Cache-Control", "no-cache"); resp.StatusCode != 200 {
 		t.Fatalf("after revocation: status %d, body %s", resp.StatusCode, body)
 	}
 	if got := up.cw.Logins() + up.cw.Refreshes() - before; got != 1 {

@@ -24,6 +24,7 @@ func buildTenants(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (
 	for _, t := range cfg.Tenants {
 		ht := &handlers.Tenant{ID: t.ID}
 		if cw := t.CallWidget; cw != nil {
+			ht.CallWidgetAccount = cw.BaseURL.String() + "|" + cw.Email
 			c, err := callwidget.New(callwidget.Config{
 				BaseURL:   cw.BaseURL.String(),
 				Email:     cw.Email,
@@ -41,6 +42,7 @@ func buildTenants(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (
 			ht.CallWidget = callWidgetService{c}
 		}
 		if pw := t.Phonewagon; pw != nil {
+			ht.PhonewagonAccount = pw.Account()
 			c, err := phonewagon.New(phonewagon.Config{
 				BaseURL:      pw.BaseURL.String(),
 				ClientID:     pw.ClientID,

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"switchboard/internal/action"
+	"switchboard/internal/cache"
 	"switchboard/internal/domain"
 )
 
@@ -59,7 +60,7 @@ func (s *Server) createAction(rt actionRoute) handlerFunc {
 		// it instead of sending it again. The client's own timeout bounds it.
 		ctx := context.WithoutCancel(r.Context())
 		if rt.kind == action.KindEnrollment {
-			if err := s.checkAutomation(ctx, cw, automationID); err != nil {
+			if err := s.checkAutomation(ctx, t, cw, automationID); err != nil {
 				idem.release(ctx)
 				return err
 			}
@@ -88,15 +89,27 @@ func readBody(r *http.Request) ([]byte, error) {
 
 // checkAutomation answers 404 when the tenant's CallWidget does not list
 // the automation: an enrollment in a missing automation is the caller's
-// mistake, and saying so beats the upstream's vaguer answer.
-func (s *Server) checkAutomation(ctx context.Context, cw CallWidgetService, id string) error {
-	list, err := cw.Automations(ctx)
-	if err != nil {
-		return err
-	}
-	for _, a := range list {
-		if a.ID == id {
-			return nil
+// mistake, and saying so beats the upstream's vaguer answer. The list comes
+// from the response cache; an id it lacks is looked up once more upstream,
+// since the automation may be newer than the cached list.
+func (s *Server) checkAutomation(ctx context.Context, t *Tenant, cw CallWidgetService, id string) error {
+	key := cache.Key(t.ID, t.CallWidgetAccount, "automations")
+	fill := lookupFill(cw, CallWidgetService.Automations)
+	for _, revalidate := range []bool{false, true} {
+		res, err := s.cache.Fetch(ctx, key, revalidate, func(ctx context.Context) (cache.Entry, error) {
+			return entryOf(fill(ctx))
+		})
+		if err != nil {
+			return err
+		}
+		var list LookupList
+		if err := json.Unmarshal(res.Entry.Body, &list); err != nil {
+			return err
+		}
+		for _, a := range list.Data {
+			if a.ID == id {
+				return nil
+			}
 		}
 	}
 	return domain.Errorf(domain.CodeNotFound, "automation %s does not exist for this tenant", id)

@@ -1,8 +1,12 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
+	"strconv"
+	"time"
 
+	"switchboard/internal/cache"
 	"switchboard/internal/domain"
 )
 
@@ -52,17 +56,21 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	page, err := pw.Calls(r.Context(), q)
-	if err != nil {
-		return err
-	}
-	out := CallList{Data: nonNil(page.Calls)}
-	if page.Next != nil {
-		c := s.cursors.cursorFor(*page.Next, t.ID, digest)
-		out.NextCursor = &c
-		next := f.canonical(true)
-		next.Set("cursor", c)
-		w.Header().Set("Link", `</v1/calls?`+next.Encode()+`>; rel="next"`)
-	}
-	return writeJSON(w, http.StatusOK, out)
+	key := cache.Key(t.ID, t.PhonewagonAccount, "calls", digest, q.CompanyID, q.CampaignID,
+		strconv.FormatInt(unixMilli(q.Start), 10), strconv.FormatInt(unixMilli(q.End), 10), strconv.Itoa(q.PageSize))
+	return s.serveCached(w, r, key, func(ctx context.Context) (page, error) {
+		res, err := pw.Calls(ctx, q)
+		if err != nil {
+			return page{}, err
+		}
+		p := page{value: CallList{Data: nonNil(res.Calls)}, freshFor: callsTTL(q, time.Now())}
+		if res.Next != nil {
+			c := s.cursors.cursorFor(*res.Next, t.ID, digest)
+			p.value = CallList{Data: nonNil(res.Calls), NextCursor: &c}
+			next := f.canonical(true)
+			next.Set("cursor", c)
+			p.header = map[string]string{"Link": `</v1/calls?` + next.Encode() + `>; rel="next"`}
+		}
+		return p, nil
+	})
 }

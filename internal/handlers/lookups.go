@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"switchboard/internal/cache"
 	"switchboard/internal/domain"
 )
 
@@ -34,21 +35,26 @@ func callWidgetFrom(ctx context.Context) (CallWidgetService, error) {
 	return t.CallWidget, nil
 }
 
-// listLookups serves one of the CallWidget lookup lists.
-func (s *Server) listLookups(fetch func(CallWidgetService, context.Context) ([]domain.Lookup, error)) handlerFunc {
+// listLookups serves one of the CallWidget lookup lists from the cache.
+func (s *Server) listLookups(name string, fetch func(CallWidgetService, context.Context) ([]domain.Lookup, error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		t, err := tenantFrom(r.Context())
+		if err != nil {
+			return err
+		}
 		cw, err := callWidgetFrom(r.Context())
 		if err != nil {
 			return err
 		}
-		items, err := fetch(cw, r.Context())
-		if err != nil {
-			return err
-		}
-		if items == nil {
-			items = []domain.Lookup{}
-		}
-		return writeJSON(w, http.StatusOK, LookupList{Data: items})
+		return s.serveCached(w, r, cache.Key(t.ID, t.CallWidgetAccount, name), lookupFill(cw, fetch))
+	}
+}
+
+// lookupFill fetches one lookup list as a cacheable page.
+func lookupFill(cw CallWidgetService, fetch func(CallWidgetService, context.Context) ([]domain.Lookup, error)) func(context.Context) (page, error) {
+	return func(ctx context.Context) (page, error) {
+		items, err := fetch(cw, ctx)
+		return page{value: LookupList{Data: nonNil(items)}, freshFor: ttlLookups}, err
 	}
 }
 
@@ -68,7 +74,7 @@ func (s *Server) listLookups(fetch func(CallWidgetService, context.Context) ([]d
 //	@Failure		504	{object}	Problem	"upstream timeout"
 //	@Router			/v1/tags [get]
 func (s *Server) listTags() handlerFunc {
-	return s.listLookups(CallWidgetService.Tags)
+	return s.listLookups("tags", CallWidgetService.Tags)
 }
 
 // listDepartments godoc
@@ -87,7 +93,7 @@ func (s *Server) listTags() handlerFunc {
 //	@Failure		504	{object}	Problem	"upstream timeout"
 //	@Router			/v1/departments [get]
 func (s *Server) listDepartments() handlerFunc {
-	return s.listLookups(CallWidgetService.Departments)
+	return s.listLookups("departments", CallWidgetService.Departments)
 }
 
 // listAutomations godoc
@@ -106,7 +112,7 @@ func (s *Server) listDepartments() handlerFunc {
 //	@Failure		504	{object}	Problem	"upstream timeout"
 //	@Router			/v1/automations [get]
 func (s *Server) listAutomations() handlerFunc {
-	return s.listLookups(CallWidgetService.Automations)
+	return s.listLookups("automations", CallWidgetService.Automations)
 }
 
 // listInstalls godoc
@@ -125,16 +131,16 @@ func (s *Server) listAutomations() handlerFunc {
 //	@Failure		504	{object}	Problem	"upstream timeout"
 //	@Router			/v1/installs [get]
 func (s *Server) listInstalls(w http.ResponseWriter, r *http.Request) error {
+	t, err := tenantFrom(r.Context())
+	if err != nil {
+		return err
+	}
 	cw, err := callWidgetFrom(r.Context())
 	if err != nil {
 		return err
 	}
-	items, err := cw.Installs(r.Context())
-	if err != nil {
-		return err
-	}
-	if items == nil {
-		items = []domain.Install{}
-	}
-	return writeJSON(w, http.StatusOK, InstallList{Data: items})
+	return s.serveCached(w, r, cache.Key(t.ID, t.CallWidgetAccount, "installs"), func(ctx context.Context) (page, error) {
+		items, err := cw.Installs(ctx)
+		return page{value: InstallList{Data: nonNil(items)}, freshFor: ttlLookups}, err
+	})
 }

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"switchboard/internal/cache"
 	"switchboard/internal/domain"
 )
 
@@ -58,15 +59,14 @@ func phonewagonFrom(ctx context.Context) (*Tenant, PhonewagonService, error) {
 //	@Failure		504	{object}	Problem	"upstream timeout"
 //	@Router			/v1/companies [get]
 func (s *Server) listCompanies(w http.ResponseWriter, r *http.Request) error {
-	_, pw, err := phonewagonFrom(r.Context())
+	t, pw, err := phonewagonFrom(r.Context())
 	if err != nil {
 		return err
 	}
-	companies, err := pw.Companies(r.Context())
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, CompanyList{Data: nonNil(companies)})
+	return s.serveCached(w, r, cache.Key(t.ID, t.PhonewagonAccount, "companies"), func(ctx context.Context) (page, error) {
+		companies, err := pw.Companies(ctx)
+		return page{value: CompanyList{Data: nonNil(companies)}, freshFor: ttlLookups}, err
+	})
 }
 
 // listCampaigns godoc
@@ -87,7 +87,7 @@ func (s *Server) listCompanies(w http.ResponseWriter, r *http.Request) error {
 //	@Failure		504			{object}	Problem	"upstream timeout"
 //	@Router			/v1/campaigns [get]
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
-	_, pw, err := phonewagonFrom(r.Context())
+	t, pw, err := phonewagonFrom(r.Context())
 	if err != nil {
 		return err
 	}
@@ -95,16 +95,15 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var campaigns []domain.Campaign
-	if companyID != "" {
-		campaigns, err = pw.Campaigns(r.Context(), companyID)
-	} else {
-		campaigns, err = allCampaigns(r.Context(), pw)
-	}
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, CampaignList{Data: nonNil(campaigns)})
+	return s.serveCached(w, r, cache.Key(t.ID, t.PhonewagonAccount, "campaigns", companyID), func(ctx context.Context) (page, error) {
+		var campaigns []domain.Campaign
+		if companyID != "" {
+			campaigns, err = pw.Campaigns(ctx, companyID)
+		} else {
+			campaigns, err = allCampaigns(ctx, pw)
+		}
+		return page{value: CampaignList{Data: nonNil(campaigns)}, freshFor: ttlLookups}, err
+	})
 }
 
 // parseCompanyParam validates the only parameter of GET /v1/campaigns.

@@ -34,9 +34,13 @@ type ReadinessCheck struct {
 // Tenant is what the handlers know of a configured tenant: its upstream
 // services, nil where the tenant has none.
 type Tenant struct {
-	ID         string
-	CallWidget CallWidgetService
-	Phonewagon PhonewagonService
+	ID string
+	// CallWidgetAccount and PhonewagonAccount name the upstream accounts in
+	// cache keys, so that a cached answer is tied to the account it came from.
+	CallWidgetAccount string
+	PhonewagonAccount string
+	CallWidget        CallWidgetService
+	Phonewagon        PhonewagonService
 }
 
 // Config wires a Server. Logger, Metrics, Verifier and OpenAPIYAML are
@@ -48,6 +52,8 @@ type Config struct {
 	Tenants     map[string]*Tenant
 	OpenAPIYAML []byte
 	Ready       []ReadinessCheck
+	// Cache is the response cache of every GET; default: in-memory.
+	Cache *cache.Cache
 	// Idempotency stores POST outcomes; default: in-memory (one replica).
 	Idempotency cache.IdempotencyStore
 	// CursorKey signs calls cursors; at least 32 bytes, the same on every
@@ -66,6 +72,7 @@ type Server struct {
 	openAPIJSON []byte
 	cursors     cursorSigner
 	idempotency cache.IdempotencyStore
+	cache       *cache.Cache
 	inflightTTL time.Duration
 	router      chi.Router
 }
@@ -99,6 +106,11 @@ func New(cfg Config) (*Server, error) {
 		cursors:     cursorSigner{key: cfg.CursorKey},
 		idempotency: cfg.Idempotency,
 		inflightTTL: defaultInflightTTL,
+	}
+	if s.cache = cfg.Cache; s.cache == nil {
+		if s.cache, err = cache.New(cache.Config{}); err != nil {
+			return nil, fmt.Errorf("handlers: %w", err)
+		}
 	}
 	if s.idempotency == nil {
 		s.idempotency = cache.NewMemoryIdempotency(time.Now)

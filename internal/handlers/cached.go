@@ -1,0 +1,102 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"switchboard/internal/cache"
+)
+
+// Response-cache lifetimes (SPEC §5).
+const (
+	ttlLookups     = 5 * time.Minute  // lookups, companies, campaigns
+	ttlClosedCalls = 10 * time.Minute // call pages whose window ended over an hour ago
+	ttlOpenCalls   = 30 * time.Second // other call pages
+	closedAfter    = time.Hour
+)
+
+// page is what a cached GET produces: the value to serve, the headers that
+// belong to it (Link), and how long it stays fresh.
+type page struct {
+	value    any
+	header   map[string]string
+	freshFor time.Duration
+}
+
+// serveCached answers a GET from the response cache, filling it through
+// fill on a miss. It sets X-Cache, ETag and, for stale or cached answers,
+// Age; it answers 304 to a matching If-None-Match; Cache-Control: no-cache
+// from the caller revalidates with the upstream.
+func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, key string, fill func(ctx context.Context) (page, error)) error {
+	res, err := s.cache.Fetch(r.Context(), key, wantsRevalidation(r), func(ctx context.Context) (cache.Entry, error) {
+		return entryOf(fill(ctx))
+	})
+	if err != nil {
+		return err
+	}
+	infoFrom(r.Context()).cache = string(res.Status)
+	if res.FillErr != nil {
+		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "served stale after upstream failure",
+			slog.String("request_id", RequestID(r.Context())), slog.String("error", res.FillErr.Error()))
+	}
+	h := w.Header()
+	for k, v := range res.Entry.Header {
+		h.Set(k, v)
+	}
+	h.Set("X-Cache", string(res.Status))
+	h.Set("ETag", res.Entry.ETag)
+	// Per tenant, so never in a shared cache; clients revalidate with the ETag.
+	h.Set("Cache-Control", "private, no-cache")
+	if res.Status == cache.StatusHit || res.Status == cache.StatusStale {
+		h.Set("Age", strconv.FormatInt(int64(res.Age/time.Second), 10))
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && cache.ETagMatches(inm, res.Entry.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(res.Entry.Body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(res.Entry.Body)
+	return nil
+}
+
+// wantsRevalidation reports Cache-Control: no-cache (or the HTTP/1.0
+// Pragma: no-cache) on the request.
+func wantsRevalidation(r *http.Request) bool {
+	for _, v := range r.Header.Values("Cache-Control") {
+		for _, d := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(d), "no-cache") {
+				return true
+			}
+		}
+	}
+	return strings.EqualFold(r.Header.Get("Pragma"), "no-cache")
+}
+
+// callsTTL is how long a calls page stays fresh: history whose window ended
+// over an hour ago no longer changes much; anything else may.
+func callsTTL(q CallsQuery, now time.Time) time.Duration {
+	if !q.End.IsZero() && now.Sub(q.End) > closedAfter {
+		return ttlClosedCalls
+	}
+	return ttlOpenCalls
+}
+
+// entryOf renders a filled page as a cache entry: the body exactly as it
+// will be written.
+func entryOf(p page, err error) (cache.Entry, error) {
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	body, err := json.Marshal(p.value)
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	return cache.Entry{Body: append(body, '\n'), Header: p.header, FreshFor: p.freshFor}, nil
+}
