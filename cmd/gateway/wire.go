@@ -22,7 +22,7 @@ func buildTenants(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (
 	transport := upstreamhttp.NewTransport()
 	out := make(map[string]*handlers.Tenant, len(cfg.Tenants))
 	for _, t := range cfg.Tenants {
-		ht := &handlers.Tenant{ID: t.ID}
+		ht := &handlers.Tenant{ID: t.ID, RateLimitPerMinute: t.RateLimitPerMinute}
 		if cw := t.CallWidget; cw != nil {
 			ht.CallWidgetAccount = cw.BaseURL.String() + "|" + cw.Email
 			c, err := callwidget.New(callwidget.Config{

@@ -26,8 +26,11 @@ func cacheTestRedis(t *testing.T) (*redis.Client, string) {
 	if err != nil {
 		t.Fatalf("SWITCHBOARD_TEST_REDIS_URL does not parse: %v", err)
 	}
+	// One dial attempt: an absent Redis is then found out at once, not
+	// after the client's retries, in every test that asks.
+	opt.DialerRetries = 1
 	rdb := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()

@@ -29,7 +29,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/docs/*", s.docs())
 
 	r.Route("/v1", func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.authenticate, s.limitInbound)
 		r.With(s.requireScope(auth.ScopeLookupsRead)).Group(func(r chi.Router) {
 			r.Get("/tags", s.handle(s.listTags()))
 			r.Get("/departments", s.handle(s.listDepartments()))

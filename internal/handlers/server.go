@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/httprate"
 	"gopkg.in/yaml.v3"
 
 	"switchboard/internal/auth"
@@ -39,8 +40,11 @@ type Tenant struct {
 	// cache keys, so that a cached answer is tied to the account it came from.
 	CallWidgetAccount string
 	PhonewagonAccount string
-	CallWidget        CallWidgetService
-	Phonewagon        PhonewagonService
+	// RateLimitPerMinute is the tenant's inbound limit; 0 means
+	// DefaultRateLimitPerMinute.
+	RateLimitPerMinute int
+	CallWidget         CallWidgetService
+	Phonewagon         PhonewagonService
 }
 
 // Config wires a Server. Logger, Metrics, Verifier and OpenAPIYAML are
@@ -56,6 +60,9 @@ type Config struct {
 	Cache *cache.Cache
 	// Idempotency stores POST outcomes; default: in-memory (one replica).
 	Idempotency cache.IdempotencyStore
+	// LimitCounter counts inbound requests per tenant; nil counts in this
+	// process, the Redis counter across replicas.
+	LimitCounter httprate.LimitCounter
 	// CursorKey signs calls cursors; at least 32 bytes, the same on every
 	// replica so a cursor from one is accepted by another.
 	CursorKey []byte
@@ -74,6 +81,7 @@ type Server struct {
 	idempotency cache.IdempotencyStore
 	cache       *cache.Cache
 	inflightTTL time.Duration
+	limiters    map[string]*httprate.RateLimiter
 	router      chi.Router
 }
 
@@ -115,6 +123,7 @@ func New(cfg Config) (*Server, error) {
 	if s.idempotency == nil {
 		s.idempotency = cache.NewMemoryIdempotency(time.Now)
 	}
+	s.limiters = s.newInboundLimiters(cfg.LimitCounter)
 	s.router = s.routes()
 	return s, nil
 }
