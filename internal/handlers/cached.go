@@ -28,11 +28,11 @@ type page struct {
 	freshFor time.Duration
 }
 
-// serveCached answers a GET from the response cache, filling it through
-// fill on a miss. It sets X-Cache, ETag and, for stale or cached answers,
+// serveCached answers a GET of tenant t from the response cache, filling it
+// through fill on a miss. It sets X-Cache, ETag and, for stale or cached answers,
 // Age; it answers 304 to a matching If-None-Match; Cache-Control: no-cache
 // from the caller revalidates with the upstream.
-func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, key string, fill func(ctx context.Context) (page, error)) error {
+func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, t *Tenant, key string, fill func(ctx context.Context) (page, error)) error {
 	res, err := s.cache.Fetch(r.Context(), key, wantsRevalidation(r), func(ctx context.Context) (cache.Entry, error) {
 		return entryOf(fill(ctx))
 	})
@@ -49,6 +49,7 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, key string,
 		h.Set(k, v)
 	}
 	h.Set("X-Cache", string(res.Status))
+	setBudgetHeader(w, t)
 	h.Set("ETag", res.Entry.ETag)
 	// Per tenant, so never in a shared cache; clients revalidate with the ETag.
 	h.Set("Cache-Control", "private, no-cache")

@@ -58,7 +58,7 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
 	}
 	key := cache.Key(t.ID, t.PhonewagonAccount, "calls", digest, q.CompanyID, q.CampaignID,
 		strconv.FormatInt(unixMilli(q.Start), 10), strconv.FormatInt(unixMilli(q.End), 10), strconv.Itoa(q.PageSize))
-	return s.serveCached(w, r, key, func(ctx context.Context) (page, error) {
+	return s.serveCached(w, r, t, key, func(ctx context.Context) (page, error) {
 		res, err := pw.Calls(ctx, q)
 		if err != nil {
 			return page{}, err

@@ -39,7 +39,7 @@ const (
 //	@Failure		504			{object}	Problem	"upstream timeout"
 //	@Router			/v1/calls/export [get]
 func (s *Server) exportCalls(w http.ResponseWriter, r *http.Request) error {
-	_, pw, err := phonewagonFrom(r.Context())
+	t, pw, err := phonewagonFrom(r.Context())
 	if err != nil {
 		return err
 	}
@@ -55,6 +55,7 @@ func (s *Server) exportCalls(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
+	setBudgetHeader(w, t)
 	media := negotiateExport(r.Header.Get("Accept"))
 	h := w.Header()
 	h.Set("Content-Type", media+"; charset=utf-8")

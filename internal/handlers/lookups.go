@@ -46,7 +46,7 @@ func (s *Server) listLookups(name string, fetch func(CallWidgetService, context.
 		if err != nil {
 			return err
 		}
-		return s.serveCached(w, r, cache.Key(t.ID, t.CallWidgetAccount, name), lookupFill(cw, fetch))
+		return s.serveCached(w, r, t, cache.Key(t.ID, t.CallWidgetAccount, name), lookupFill(cw, fetch))
 	}
 }
 
@@ -139,7 +139,7 @@ func (s *Server) listInstalls(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.serveCached(w, r, cache.Key(t.ID, t.CallWidgetAccount, "installs"), func(ctx context.Context) (page, error) {
+	return s.serveCached(w, r, t, cache.Key(t.ID, t.CallWidgetAccount, "installs"), func(ctx context.Context) (page, error) {
 		items, err := cw.Installs(ctx)
 		return page{value: InstallList{Data: nonNil(items)}, freshFor: ttlLookups}, err
 	})

@@ -63,7 +63,7 @@ func (s *Server) listCompanies(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.serveCached(w, r, cache.Key(t.ID, t.PhonewagonAccount, "companies"), func(ctx context.Context) (page, error) {
+	return s.serveCached(w, r, t, cache.Key(t.ID, t.PhonewagonAccount, "companies"), func(ctx context.Context) (page, error) {
 		companies, err := pw.Companies(ctx)
 		return page{value: CompanyList{Data: nonNil(companies)}, freshFor: ttlLookups}, err
 	})
@@ -95,7 +95,7 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.serveCached(w, r, cache.Key(t.ID, t.PhonewagonAccount, "campaigns", companyID), func(ctx context.Context) (page, error) {
+	return s.serveCached(w, r, t, cache.Key(t.ID, t.PhonewagonAccount, "campaigns", companyID), func(ctx context.Context) (page, error) {
 		var campaigns []domain.Campaign
 		if companyID != "" {
 			campaigns, err = pw.Campaigns(ctx, companyID)

@@ -30,6 +30,7 @@ func (s *Server) routes() chi.Router {
 
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.authenticate, s.limitInbound)
+		r.Get("/budget", s.handle(s.getBudget))
 		r.With(s.requireScope(auth.ScopeLookupsRead)).Group(func(r chi.Router) {
 			r.Get("/tags", s.handle(s.listTags()))
 			r.Get("/departments", s.handle(s.listDepartments()))

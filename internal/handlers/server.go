@@ -40,6 +40,8 @@ type Tenant struct {
 	// cache keys, so that a cached answer is tied to the account it came from.
 	CallWidgetAccount string
 	PhonewagonAccount string
+	// Budget reports the Phonewagon budget; nil without Phonewagon.
+	Budget BudgetReporter
 	// RateLimitPerMinute is the tenant's inbound limit; 0 means
 	// DefaultRateLimitPerMinute.
 	RateLimitPerMinute int

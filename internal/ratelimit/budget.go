@@ -250,18 +250,21 @@ func (b *Budget) decide(ctx context.Context, op func(Store, context.Context, str
 	return d, nil
 }
 
+// outcome tells OnWait how a wait ended.
 func (b *Budget) outcome(o string) {
 	if b.onWait != nil {
 		b.onWait(o)
 	}
 }
 
+// remaining tells OnRemaining what d left.
 func (b *Budget) remaining(d Decision) {
 	if b.onRemaining != nil {
 		b.onRemaining(d.Remaining)
 	}
 }
 
+// storeError tells OnStoreError about a failure of the shared store.
 func (b *Budget) storeError(err error) {
 	if b.onStoreError != nil {
 		b.onStoreError(err)

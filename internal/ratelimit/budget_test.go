@@ -142,6 +142,30 @@ func TestBudgetWait(t *testing.T) {
 		}
 	})
 
+	t.Run("a clock that does not move cannot hold a request past MaxWait", func(t *testing.T) {
+		clock := newFakeClock()
+		store := ratelimit.NewMemoryStore(clock.Now)
+		var sleeps int
+		b, err := ratelimit.NewBudget(ratelimit.BudgetConfig{
+			Account: "acme", Limit: 1, Store: store, Now: clock.Now,
+			Sleep: func(context.Context, time.Duration) error {
+				if sleeps++; sleeps > 10 {
+					return errors.New("still sleeping after 10 waits")
+				}
+				return nil
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustAdmit(t, store, "acme", 1, window)
+		clock.Advance(window - 1500*time.Millisecond)
+		wantExhausted(t, b.Wait(t.Context()), 1500*time.Millisecond)
+		if sleeps != 1 {
+			t.Errorf("got %d sleeps, want 1", sleeps)
+		}
+	})
+
 	t.Run("the caller's cancellation ends the wait", func(t *testing.T) {
 		clock := newFakeClock()
 		store := ratelimit.NewMemoryStore(clock.Now)

@@ -28,6 +28,7 @@ func newRedisClient(t *testing.T) *redis.Client {
 		t.Fatalf("SWITCHBOARD_TEST_REDIS_URL: %v", err)
 	}
 	opts.ContextTimeoutEnabled = true
+	opts.DialerRetries = 1 // a missing Redis is reported at once, not after retries
 	rdb := redis.NewClient(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()

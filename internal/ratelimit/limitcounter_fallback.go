@@ -116,6 +116,7 @@ func (c *FallbackLimitCounter) Get(key string, currentWindow, previousWindow tim
 	return curr, prev, nil
 }
 
+// sharedFailed opens the breaker and reports err.
 func (c *FallbackLimitCounter) sharedFailed(err error) {
 	c.breaker.failed()
 	if c.onSharedError != nil {

@@ -109,7 +109,7 @@ return {admitted, count, now, paused, oldest, freeing}
 const luaPause = `
 local pauseEnd = now + tonumber(ARGV[1])
 local current = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
-if true then
+if pauseEnd > current then
   redis.call('SET', KEYS[1], pauseEnd, 'PX', ARGV[2])
 end
 return 1

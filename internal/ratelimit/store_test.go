@@ -80,6 +80,21 @@ func testStore(t *testing.T, newStore func(t *testing.T) storeUnderTest) {
 		}
 	})
 
+	t.Run("past a lowered limit, a slot frees only when enough admissions have left", func(t *testing.T) {
+		s := newStore(t)
+		const gap = 300 * time.Millisecond
+		mustAdmit(t, s, "acme", 3, longWindow)
+		s.elapse(gap)
+		mustAdmit(t, s, "acme", 3, longWindow)
+		mustAdmit(t, s, "acme", 3, longWindow)
+		// With a limit of 2, the second admission must leave too: the
+		// wait is a window from it, not from the first.
+		d := mustAdmit(t, s, "acme", 2, longWindow)
+		if d.Admitted || d.RetryAfter <= longWindow-gap || d.RetryAfter > longWindow {
+			t.Fatalf("got %+v, want refused for more than %v", d, longWindow-gap)
+		}
+	})
+
 	t.Run("a pause refuses admissions for its length", func(t *testing.T) {
 		s := newStore(t)
 		mustPause(t, s, "acme", time.Minute)
