@@ -31,8 +31,6 @@ func TestUpstreamFailuresMapToTheirProblems(t *testing.T) {
 			func() { up.pw.InjectFault(fault.Fault{Status: 500}) }, "/v1/calls?limit=1", calls, 502, "upstream-error", ""},
 		{"a Phonewagon 503 is a 503 upstream-unavailable with its Retry-After",
 			func() { up.pw.InjectFault(fault.Fault{Status: 503, RetryAfter: 7 * time.Second}) }, "/v1/calls?limit=1", calls, 503, "upstream-unavailable", "7"},
-		{"a Phonewagon 429 is a 503 upstream-rate-limited with its Retry-After",
-			func() { up.pw.InjectFault(fault.Fault{Status: 429, RetryAfter: 9 * time.Second}) }, "/v1/calls?limit=1", calls, 503, "upstream-rate-limited", "9"},
 		{"malformed JSON is a 502 upstream-error",
 			func() { up.pw.InjectFault(fault.Fault{Kind: fault.KindMalformedJSON}) }, "/v1/calls?limit=1", calls, 502, "upstream-error", ""},
 		{"an unexpected shape is a 502 upstream-error",
@@ -92,5 +90,29 @@ func TestRefusedConnectionIsUpstreamUnavailable(t *testing.T) {
 	problem(t, resp, body, 503, "upstream-unavailable")
 	if resp.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
+	}
+}
+
+func TestUpstream429PausesTheAccountForItsRetryAfter(t *testing.T) {
+	up := startUpstreams(t)
+	file, env := up.tenantsFile(t)
+	env["SWITCHBOARD_TENANTS_FILE"] = file
+	g := startGateway(t, env)
+	calls := token(t, "acme", auth.ScopeCallsRead)
+
+	up.pw.InjectFault(fault.Fault{Status: 429, RetryAfter: 9 * time.Second, Times: 1})
+	resp, body := g.get(t, "/v1/calls?limit=1", calls)
+	problem(t, resp, body, 503, "upstream-rate-limited")
+	if got := resp.Header.Get("Retry-After"); got != "9" {
+		t.Errorf("Retry-After: got %q, want 9", got)
+	}
+	before := up.pw.RequestCount()
+	resp, body = g.get(t, "/v1/calls?limit=2", calls)
+	problem(t, resp, body, 503, "upstream-budget-exhausted")
+	if ra := resp.Header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Errorf("Retry-After: got %q, want the rest of the pause", ra)
+	}
+	if got := up.pw.RequestCount() - before; got != 0 {
+		t.Errorf("upstream requests during the pause: got %d, want 0", got)
 	}
 }

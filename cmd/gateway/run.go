@@ -42,17 +42,26 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	m := metrics.New()
-	tenants, err := buildTenants(cfg, m, logger)
+	st, err := openStores(cfg, m, logger)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	tenants, err := buildTenants(cfg, st, m, logger)
 	if err != nil {
 		return err
 	}
 	h, err := handlers.New(handlers.Config{
-		Logger:      logger,
-		Metrics:     m,
-		Verifier:    verifier,
-		Tenants:     tenants,
-		OpenAPIYAML: api.OpenAPIYAML(),
-		CursorKey:   cursorKey(cfg, logger),
+		Logger:       logger,
+		Metrics:      m,
+		Verifier:     verifier,
+		Tenants:      tenants,
+		OpenAPIYAML:  api.OpenAPIYAML(),
+		CursorKey:    cursorKey(cfg, logger),
+		Cache:        st.cache,
+		Idempotency:  st.idem,
+		LimitCounter: st.counter,
+		Ready:        st.ready,
 	})
 	if err != nil {
 		return err

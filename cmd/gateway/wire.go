@@ -18,9 +18,10 @@ import (
 
 // buildTenants turns the configured tenants into the handlers' view: one set
 // of upstream clients per tenant, all sharing one bounded transport.
-func buildTenants(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (map[string]*handlers.Tenant, error) {
+func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.Logger) (map[string]*handlers.Tenant, error) {
 	transport := upstreamhttp.NewTransport()
 	out := make(map[string]*handlers.Tenant, len(cfg.Tenants))
+	budgets := map[string]*budgetReporter{} // one per Phonewagon account, shared by its tenants
 	for _, t := range cfg.Tenants {
 		ht := &handlers.Tenant{ID: t.ID, RateLimitPerMinute: t.RateLimitPerMinute}
 		if cw := t.CallWidget; cw != nil {
@@ -31,6 +32,8 @@ func buildTenants(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (
 				Password:  cw.Password,
 				Transport: transport,
 				Timeout:   cfg.UpstreamTimeout,
+				Tokens:    st.tokens,
+				TokenKey:  ht.CallWidgetAccount,
 				Observe:   observe(m, "callwidget"),
 				OnLogin:   m.TokenLogins.WithLabelValues(t.ID).Inc,
 				OnRefresh: m.TokenRefreshes.WithLabelValues(t.ID).Inc,
@@ -43,12 +46,22 @@ func buildTenants(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (
 		}
 		if pw := t.Phonewagon; pw != nil {
 			ht.PhonewagonAccount = pw.Account()
+			b, ok := budgets[ht.PhonewagonAccount]
+			if !ok {
+				var err error
+				if b, err = st.budgetFor(pw, m, logger); err != nil {
+					return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
+				}
+				budgets[ht.PhonewagonAccount] = b
+			}
+			ht.Budget = b
 			c, err := phonewagon.New(phonewagon.Config{
 				BaseURL:      pw.BaseURL.String(),
 				ClientID:     pw.ClientID,
 				ClientSecret: pw.ClientSecret,
 				Transport:    transport,
 				Timeout:      cfg.UpstreamTimeout,
+				Budget:       b.b,
 				Observe:      observe(m, "phonewagon"),
 			})
 			if err != nil {
