@@ -61,16 +61,16 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 	if err != nil {
 		return nil, fmt.Errorf("config: SWITCHBOARD_REDIS_URL: %w", err)
 	}
-	tokens, err := cache.NewRedisTokens(rdb, "", []byte(cfg.EncryptionKey.Reveal()))
+	tokens, err := cache.NewRedisTokens(rdb, cfg.RedisPrefix+"tokens:", []byte(cfg.EncryptionKey.Reveal()))
 	if err != nil {
 		return nil, err
 	}
-	c, err := cache.New(cache.Config{Backend: cache.NewRedisBackend(rdb, ""), OnResult: onResult})
+	c, err := cache.New(cache.Config{Backend: cache.NewRedisBackend(rdb, cfg.RedisPrefix+"cache:"), OnResult: onResult})
 	if err != nil {
 		return nil, err
 	}
 	counter, err := ratelimit.NewFallbackLimitCounter(ratelimit.FallbackCounterConfig{
-		Shared: ratelimit.NewRedisLimitCounter(rdb, ""),
+		Shared: ratelimit.NewRedisLimitCounter(rdb, cfg.RedisPrefix+"inbound:"),
 		OnSharedError: func(err error) {
 			logger.Warn("inbound limit counting locally: Redis failed", "error", err.Error())
 		},
@@ -81,8 +81,8 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 	return &stores{
 		redis:   rdb,
 		cache:   c,
-		idem:    cache.NewRedisIdempotency(rdb, ""),
-		budget:  ratelimit.NewRedisStore(rdb, ""),
+		idem:    cache.NewRedisIdempotency(rdb, cfg.RedisPrefix+"idem:"),
+		budget:  ratelimit.NewRedisStore(rdb, cfg.RedisPrefix+"budget:"),
 		counter: counter,
 		tokens:  tokens,
 		ready: []handlers.ReadinessCheck{{Name: "redis", Check: func(ctx context.Context) error {

@@ -100,6 +100,11 @@ return 0`
 // CompareAndSwap at that version. Reporting an error instead would make the
 // client treat the store as down and never write the shared token again.
 //
+// Versions are only as durable as Redis: should it lose a hash (a flush, a
+// failover to a replica that had not received the write), that key's
+// versions start again from 1. The worst outcome is a writer that read the
+// lost version overwriting a newer token with its own, equally valid one.
+//
 // A RedisTokens is safe for concurrent use. Every call is bounded by
 // tokensOpTimeout within ctx, and its errors start "cache: redis tokens:"
 // and never quote a value.
@@ -163,9 +168,9 @@ func (s *RedisTokens) names(key string) (value, lock string) {
 	return s.prefix + tag + ":value", s.prefix + tag + ":lock"
 }
 
-// bounded returns ctx limited to tokensOpTimeout, or ctx's error when it is
+// boundCall returns ctx limited to tokensOpTimeout, or ctx's error when it is
 // already done (go-redis may otherwise still send a command).
-func bounded(ctx context.Context) (context.Context, context.CancelFunc, error) {
+func boundCall(ctx context.Context) (context.Context, context.CancelFunc, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -177,7 +182,7 @@ func bounded(ctx context.Context) (context.Context, context.CancelFunc, error) {
 // there is none. A value that does not decrypt is returned as "" at its
 // version, so that the caller replaces it (see RedisTokens).
 func (s *RedisTokens) Get(ctx context.Context, key string) (domain.Secret, int64, error) {
-	ctx, cancel, err := bounded(ctx)
+	ctx, cancel, err := boundCall(ctx)
 	if err != nil {
 		return "", 0, fmt.Errorf("cache: redis tokens: get: %w", err)
 	}
@@ -206,7 +211,7 @@ func (s *RedisTokens) Get(ctx context.Context, key string) (domain.Secret, int64
 // absent), in one script. It returns the new version and true, or the
 // current version and false when another writer came first.
 func (s *RedisTokens) CompareAndSwap(ctx context.Context, key string, prev int64, value domain.Secret) (int64, bool, error) {
-	ctx, cancel, err := bounded(ctx)
+	ctx, cancel, err := boundCall(ctx)
 	if err != nil {
 		return 0, false, fmt.Errorf("cache: redis tokens: swap: %w", err)
 	}
@@ -227,7 +232,7 @@ func (s *RedisTokens) CompareAndSwap(ctx context.Context, key string, prev int64
 // does nothing otherwise. The version counter stays, so the next swap gets
 // a greater version.
 func (s *RedisTokens) Delete(ctx context.Context, key string, version int64) error {
-	ctx, cancel, err := bounded(ctx)
+	ctx, cancel, err := boundCall(ctx)
 	if err != nil {
 		return fmt.Errorf("cache: redis tokens: delete: %w", err)
 	}
@@ -265,7 +270,7 @@ func (s *RedisTokens) Lock(ctx context.Context, key string, ttl time.Duration) (
 			return s.unlocker(ctx, name, token), nil
 		}
 		// Up to half a step of jitter, so that waiters on one key spread out.
-		if !pause(ctx, wait+mrand.N(wait/2)) {
+		if !pollPause(ctx, wait+mrand.N(wait/2)) {
 			return nil, fmt.Errorf("cache: redis tokens: lock: %w", ctx.Err())
 		}
 	}
@@ -276,14 +281,14 @@ func (s *RedisTokens) Lock(ctx context.Context, key string, ttl time.Duration) (
 // error is returned: a lock no caller knows it holds would stall every
 // other replica until ttl.
 func (s *RedisTokens) tryLock(ctx context.Context, name, token string, ttl time.Duration) (bool, error) {
-	opCtx, cancel, err := bounded(ctx)
+	opCtx, cancel, err := boundCall(ctx)
 	if err != nil {
 		return false, fmt.Errorf("cache: redis tokens: lock: %w", err)
 	}
 	defer cancel()
 	ok, err := s.rdb.SetNX(opCtx, name, token, ttl).Result()
 	if err != nil {
-		if timedOut(err) {
+		if mayHaveRun(err) {
 			s.release(ctx, name, token)
 		}
 		return false, fmt.Errorf("cache: redis tokens: lock: %w", err)
@@ -291,8 +296,8 @@ func (s *RedisTokens) tryLock(ctx context.Context, name, token string, ttl time.
 	return ok, nil
 }
 
-// timedOut reports an error after which a command may have run anyway.
-func timedOut(err error) bool {
+// mayHaveRun reports an error after which a command may have run anyway.
+func mayHaveRun(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
 		(errors.As(err, &ne) && ne.Timeout())
@@ -314,8 +319,8 @@ func (s *RedisTokens) release(ctx context.Context, name, token string) {
 	_ = s.unlock.Run(ctx, s.rdb, []string{name}, token).Err()
 }
 
-// pause waits d, or until ctx is done; it reports whether d passed.
-func pause(ctx context.Context, d time.Duration) bool {
+// pollPause waits d, or until ctx is done; it reports whether d passed.
+func pollPause(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -12,6 +12,8 @@ const (
 	DefaultAddr            = ":8080"
 	DefaultJWTAudience     = "switchboard"
 	DefaultUpstreamTimeout = 15 * time.Second
+	// DefaultRedisPrefix starts every Redis key.
+	DefaultRedisPrefix = "switchboard:"
 	// DefaultShutdownTimeout stays under Kubernetes' default 30 s grace
 	// period, so in-flight requests finish before the SIGKILL.
 	DefaultShutdownTimeout = 25 * time.Second
@@ -75,6 +77,9 @@ type Config struct {
 	// the simulated upstreams in sandbox mode, to rehearse a slow upstream;
 	// 0 (unset) means none, at most 10s.
 	SandboxLatency time.Duration
+	// RedisPrefix (SWITCHBOARD_REDIS_PREFIX) starts every Redis key, so that
+	// several deployments can share one Redis. Default DefaultRedisPrefix.
+	RedisPrefix string
 	// Tenants are the tenants file's entries in file order; nil in sandbox
 	// mode without a file.
 	Tenants []Tenant

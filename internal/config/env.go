@@ -25,6 +25,7 @@ const (
 	envShutdownTimeout  = "SWITCHBOARD_SHUTDOWN_TIMEOUT"
 	envPprofAddr        = "SWITCHBOARD_PPROF_ADDR"
 	envSandboxLatency   = "SWITCHBOARD_SANDBOX_LATENCY"
+	envRedisPrefix      = "SWITCHBOARD_REDIS_PREFIX"
 )
 
 // envReader reads and checks single variables, collecting problems. An empty
@@ -140,4 +141,19 @@ func (e *envReader) encryptionKey(name string) domain.Secret {
 		return ""
 	}
 	return domain.Secret(key)
+}
+
+// redisPrefix reads a Redis key prefix: 1–64 characters of letters, digits
+// and ":_-.", so it can never break a key's hash tag; DefaultRedisPrefix
+// when unset.
+func (e *envReader) redisPrefix(name string) string {
+	v := e.getenv(name)
+	if v == "" {
+		return DefaultRedisPrefix
+	}
+	if len(v) > 64 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_-.") != "" {
+		e.errs.add(name, 0, "must be 1 to 64 letters, digits, ':', '_', '-' or '.'")
+		return DefaultRedisPrefix
+	}
+	return v
 }

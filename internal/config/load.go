@@ -43,6 +43,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 		ShutdownTimeout:  e.duration(envShutdownTimeout, DefaultShutdownTimeout, maxShutdownTimeout),
 		PprofAddr:        e.hostPort(envPprofAddr, ""),
 		SandboxLatency:   e.duration(envSandboxLatency, 0, maxSandboxLatency),
+		RedisPrefix:      e.redisPrefix(envRedisPrefix),
 	}
 	if c.JWTAudience == "" {
 		c.JWTAudience = DefaultJWTAudience

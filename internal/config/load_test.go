@@ -36,6 +36,7 @@ func productionEnv() map[string]string {
 		"SWITCHBOARD_UPSTREAM_TIMEOUT":    "20s",
 		"SWITCHBOARD_SHUTDOWN_TIMEOUT":    "40s",
 		"SWITCHBOARD_PPROF_ADDR":          "127.0.0.1:6060",
+		"SWITCHBOARD_REDIS_PREFIX":        "staging:",
 	})
 	return env
 }
@@ -69,6 +70,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		UpstreamTimeout:  20 * time.Second,
 		ShutdownTimeout:  40 * time.Second,
 		PprofAddr:        "127.0.0.1:6060",
+		RedisPrefix:      "staging:",
 		Tenants:          wantTenants,
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -88,6 +90,7 @@ func TestLoadAppliesDefaultsInSandboxMode(t *testing.T) {
 		LogLevel:        slog.LevelInfo,
 		UpstreamTimeout: DefaultUpstreamTimeout,
 		ShutdownTimeout: DefaultShutdownTimeout,
+		RedisPrefix:     DefaultRedisPrefix,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
@@ -147,6 +150,7 @@ func TestLoadRejectsInvalidEnvironments(t *testing.T) {
 		{"an address without a port is rejected", map[string]string{"SWITCHBOARD_ADDR": "8080"}, "SWITCHBOARD_ADDR", "host:port"},
 		{"an address with an empty port is rejected", map[string]string{"SWITCHBOARD_ADDR": "localhost:"}, "SWITCHBOARD_ADDR", "numeric port"},
 		{"an address with a named port is rejected", map[string]string{"SWITCHBOARD_ADDR": "localhost:http"}, "SWITCHBOARD_ADDR", "numeric port"},
+		{"a Redis prefix with a brace is rejected", map[string]string{"SWITCHBOARD_REDIS_PREFIX": "a{b}"}, "SWITCHBOARD_REDIS_PREFIX", "letters"},
 		{"a pprof address without a port is rejected", map[string]string{"SWITCHBOARD_PPROF_ADDR": "localhost"}, "SWITCHBOARD_PPROF_ADDR", "host:port"},
 		{"an http Redis URL is rejected without its password", map[string]string{"SWITCHBOARD_REDIS_URL": "http://u:" + canary + "@redis:6379"}, "SWITCHBOARD_REDIS_URL", "redis://, rediss:// or unix://"},
 		{"an unparsable Redis URL is rejected without quoting it", map[string]string{"SWITCHBOARD_REDIS_URL": "redis://:" + canary + "%zz@redis"}, "SWITCHBOARD_REDIS_URL", "not a valid URL"},
