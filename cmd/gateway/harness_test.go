@@ -29,8 +29,9 @@ const e2eSecret = "e2e-secret-0123456789abcdef0123456789abcdef"
 type upstreams struct {
 	cw    *callwidgetsim.Server
 	pw    *phonewagonsim.Server
-	cwURL string
-	pwURL string
+	cwURL  string
+	pwURL  string
+	budget int // budget_per_minute of acme and beta; 0 = 50
 }
 
 func startUpstreams(t *testing.T) *upstreams {
@@ -59,16 +60,20 @@ func startUpstreams(t *testing.T) *upstreams {
 // and solo (CallWidget only), secrets through ${VAR}s.
 func (u *upstreams) tenantsFile(t *testing.T) (path string, env map[string]string) {
 	t.Helper()
+	budget := u.budget
+	if budget == 0 {
+		budget = 50
+	}
 	doc := fmt.Sprintf(`tenants:
   - id: acme
     callwidget: {base_url: %[1]s, email: ops@acme.example, password: "${ACME_CW}"}
-    phonewagon: {base_url: %[2]s, client_id: acme-client, client_secret: "${ACME_PW}"}
+    phonewagon: {base_url: %[2]s, client_id: acme-client, client_secret: "${ACME_PW}", budget_per_minute: %[3]d}
   - id: beta
     callwidget: {base_url: %[1]s, email: ops@beta.example, password: "${BETA_CW}"}
-    phonewagon: {base_url: %[2]s, client_id: beta-client, client_secret: "${BETA_PW}"}
+    phonewagon: {base_url: %[2]s, client_id: beta-client, client_secret: "${BETA_PW}", budget_per_minute: %[3]d}
   - id: solo
     callwidget: {base_url: %[1]s, email: ops@beta.example, password: "${BETA_CW}"}
-`, u.cwURL, u.pwURL)
+`, u.cwURL, u.pwURL, budget)
 	path = filepath.Join(t.TempDir(), "tenants.yaml")
 	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
