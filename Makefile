@@ -7,7 +7,7 @@ SWAG  := $(GO) tool swag
 REDOCLY_VERSION ?= 2.77.0
 DOCS_DIRS := cmd/gateway,internal/handlers,internal/domain
 
-.PHONY: run test vet docs docs-check bench lint fuzz soak build
+.PHONY: run test vet docs docs-check bench lint fuzz build
 
 ## run: start the gateway with sandbox upstreams and in-memory stores; prints a caller token and a curl line.
 run:
@@ -52,3 +52,11 @@ lint: vet
 ## bench: testing.B benchmarks of the hot paths.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/action
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePhone$$' -fuzztime $(FUZZTIME) ./internal/action
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./internal/auth
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTenants$$' -fuzztime $(FUZZTIME) ./internal/config
