@@ -93,7 +93,7 @@ func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, *R
 	if err := checkResponse(hresp, c.now()); err != nil {
 		return nil, resp, err
 	}
-	raw, err := readCapped(hresp.Body, smallBodyLimit)
+	raw, err := upstreamhttp.ReadCapped(hresp.Body, smallBodyLimit)
 	if err != nil {
 		// The upstream answered 2xx: the action happened, its answer was lost.
 		return nil, resp, notRetriable(bodyError(ctx, reqCtx, err))

@@ -100,7 +100,7 @@ func (a *authenticator) post(ctx context.Context, target string, payload any, ke
 	if err := checkResponse(resp, a.now()); err != nil {
 		return token{}, authError(err, scrub)
 	}
-	raw, err := readCapped(resp.Body, smallBodyLimit)
+	raw, err := upstreamhttp.ReadCapped(resp.Body, smallBodyLimit)
 	if err != nil {
 		return token{}, bodyError(ctx, reqCtx, err)
 	}

@@ -86,7 +86,7 @@ type Response struct {
 // New validates cfg and returns a Client. It sends nothing: the first
 // request logs in.
 func New(cfg Config) (*Client, error) {
-	base, err := parseBaseURL(cfg.BaseURL)
+	base, err := upstreamhttp.ParseBaseURL(cfg.BaseURL, "email and password")
 	if err != nil {
 		return nil, fmt.Errorf("callwidget: config: base_url: %w", err)
 	}
@@ -168,31 +168,6 @@ func withDefaults(cfg Config) Config {
 // following it: a 3xx is an unexpected answer (upstream-error), and a
 // token or a password is never led to another URL.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// parseBaseURL checks the configured base URL and returns it without a
-// trailing slash in its path. Its errors never quote the URL, which might
-// carry a password.
-func parseBaseURL(raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, errors.New("is required")
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return nil, errors.New("is not a valid URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, errors.New("must be an http or https URL")
-	case u.Host == "" || u.Opaque != "":
-		return nil, errors.New("must name a host")
-	case u.User != nil:
-		return nil, errors.New("must not carry credentials; use email and password")
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, errors.New("must not have a query or fragment")
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
-	return u, nil
-}
 
 // endpointURL returns the URL of path (e.g. "/share/installs") below base.
 func endpointURL(base *url.URL, path string) string {

@@ -42,7 +42,7 @@ func (c *Client) get(ctx context.Context, path string) ([]byte, *Response, error
 	if err := checkResponse(resp, c.now()); err != nil {
 		return nil, response, err
 	}
-	body, err := readCapped(resp.Body, smallBodyLimit)
+	body, err := upstreamhttp.ReadCapped(resp.Body, smallBodyLimit)
 	if err != nil {
 		return nil, response, bodyError(ctx, reqCtx, err)
 	}
@@ -79,25 +79,10 @@ func checkResponse(resp *http.Response, now time.Time) error {
 	return upstreamhttp.CheckResponse(resp, displayName, now)
 }
 
-// errBodyTooLarge reports an answer over its cap.
-var errBodyTooLarge = errors.New("response body exceeds its size limit")
-
-// readCapped reads r whole, failing with errBodyTooLarge past limit bytes.
-func readCapped(r io.Reader, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) > limit {
-		return nil, errBodyTooLarge
-	}
-	return body, nil
-}
-
 // bodyError maps a failure to read a 2xx body. reqCtx is the per-request
 // context, whose deadline may have fired mid-body.
 func bodyError(ctx, reqCtx context.Context, err error) error {
-	if errors.Is(err, errBodyTooLarge) {
+	if errors.Is(err, upstreamhttp.ErrBodyTooLarge) {
 		return domain.Wrap(err, domain.CodeUpstreamError, displayName+" returned an answer that is too large")
 	}
 	if reqCtx.Err() != nil {

@@ -98,7 +98,7 @@ type Response struct {
 
 // New validates cfg and returns a Client.
 func New(cfg Config) (*Client, error) {
-	base, err := parseBaseURL(cfg.BaseURL)
+	base, err := upstreamhttp.ParseBaseURL(cfg.BaseURL, "client_id and client_secret")
 	if err != nil {
 		return nil, fmt.Errorf("phonewagon: config: base_url: %w", err)
 	}
@@ -143,30 +143,6 @@ func New(cfg Config) (*Client, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return c, nil
-}
-
-// parseBaseURL checks the configured base URL and returns it without a
-// trailing slash in its path.
-func parseBaseURL(raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, errors.New("is required")
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return nil, errors.New("is not a valid URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, errors.New("must be an http or https URL")
-	case u.Host == "" || u.Opaque != "":
-		return nil, errors.New("must name a host")
-	case u.User != nil:
-		return nil, errors.New("must not carry credentials; use client_id and client_secret")
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, errors.New("must not have a query or fragment")
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
-	return u, nil
 }
 
 // endpointURL returns the URL of path (e.g. "/calls") below the base URL

@@ -69,10 +69,10 @@ func (c *Client) get(ctx context.Context, endpoint string, u *url.URL, limit int
 		return nil, response, err
 	}
 
-	body, err := readCapped(resp.Body, limit)
+	body, err := upstreamhttp.ReadCapped(resp.Body, limit)
 	c.record(endpoint, resp.StatusCode, start)
 	switch {
-	case errors.Is(err, errBodyTooLarge):
+	case errors.Is(err, upstreamhttp.ErrBodyTooLarge):
 		return nil, response, domain.Wrap(fmt.Errorf("%s: %w", upstreamhttp.SanitizeURL(u), err),
 			domain.CodeUpstreamError, displayName+" returned an answer that is too large")
 	case err != nil:
@@ -102,19 +102,4 @@ func (c *Client) record(endpoint string, status int, start time.Time) {
 	if c.observe != nil {
 		c.observe(endpoint, status, c.now().Sub(start))
 	}
-}
-
-// errBodyTooLarge reports a body over its cap.
-var errBodyTooLarge = errors.New("response body exceeds its size limit")
-
-// readCapped reads r whole, failing with errBodyTooLarge past limit bytes.
-func readCapped(r io.Reader, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) > limit {
-		return nil, errBodyTooLarge
-	}
-	return body, nil
 }
