@@ -217,3 +217,40 @@ func problem(t *testing.T, resp *http.Response, body []byte, status int, slug st
 	}
 	return p
 }
+
+// spyOnTokens puts a recorder in front of the CallWidget simulator that
+// keeps every access and refresh token it issues; up.cwURL is repointed.
+func spyOnTokens(t *testing.T, up *upstreams) (issued func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var tokens []string
+	inner := up.cw
+	spy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		inner.ServeHTTP(rec, r)
+		if strings.HasSuffix(r.URL.Path, "/api-login") || strings.HasSuffix(r.URL.Path, "/refresh-token") {
+			var raw map[string]any
+			_ = json.Unmarshal(rec.Body.Bytes(), &raw)
+			mu.Lock()
+			for _, k := range []string{"access_token", "refresh_token"} {
+				if v, _ := raw[k].(string); v != "" {
+					tokens = append(tokens, v)
+				}
+			}
+			mu.Unlock()
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
+	srv := httptest.NewServer(spy)
+	t.Cleanup(srv.Close)
+	up.cwURL = srv.URL + "/api/v1"
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), tokens...)
+	}
+}

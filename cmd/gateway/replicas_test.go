@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -128,37 +125,12 @@ func TestOneLoginAndOneFillAcrossReplicas(t *testing.T) {
 func TestTokensAreNeverInRedisInClear(t *testing.T) {
 	url, prefix := testRedis(t)
 	up := startUpstreams(t)
-	// Record every token the simulator hands out.
-	var mu sync.Mutex
-	var issued []string
-	inner := up.cw
-	spy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := httptest.NewRecorder()
-		inner.ServeHTTP(rec, r)
-		if strings.HasSuffix(r.URL.Path, "/api-login") || strings.HasSuffix(r.URL.Path, "/refresh-token") {
-			var tok struct{ AccessToken, RefreshToken string }
-			var raw map[string]any
-			_ = json.Unmarshal(rec.Body.Bytes(), &raw)
-			tok.AccessToken, _ = raw["access_token"].(string)
-			tok.RefreshToken, _ = raw["refresh_token"].(string)
-			mu.Lock()
-			issued = append(issued, tok.AccessToken, tok.RefreshToken)
-			mu.Unlock()
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
-	})
-	srv := httptest.NewServer(spy)
-	defer srv.Close()
-	up.cwURL = srv.URL + "/api/v1"
+	issued := spyOnTokens(t, up)
 	gs := startReplicas(t, 2, replicaEnv(t, up, url, prefix))
 	if resp, body := gs[0].get(t, "/v1/tags", token(t, "acme", auth.ScopeLookupsRead)); resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
-	if len(issued) == 0 {
+	if len(issued()) == 0 {
 		t.Fatal("no token was issued")
 	}
 
@@ -180,7 +152,7 @@ func TestTokensAreNeverInRedisInClear(t *testing.T) {
 		case "zset":
 			dump = fmt.Sprint(rdb.ZRange(ctx, k, 0, -1).Val())
 		}
-		for _, tok := range issued {
+		for _, tok := range issued() {
 			if tok != "" && (strings.Contains(dump, tok) || strings.Contains(k, tok)) {
 				t.Fatalf("key %s holds an upstream token in clear", k)
 			}
