@@ -131,6 +131,7 @@ func newRedisClient(raw string) (redis.UniversalClient, error) {
 		}
 		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = redisDialTimeout, redisIOTimeout, redisIOTimeout, redisPoolTimeout
 		o.MaxRetries = 1
+		o.DialerRetries = 1 // a down Redis is found out in one dial, not five
 		return redis.NewClient(o), nil
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"switchboard/internal/breaker"
 	"switchboard/internal/config"
 	"switchboard/internal/domain"
 	"switchboard/internal/handlers"
@@ -21,7 +22,16 @@ import (
 func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.Logger) (map[string]*handlers.Tenant, error) {
 	transport := upstreamhttp.NewTransport()
 	out := make(map[string]*handlers.Tenant, len(cfg.Tenants))
-	budgets := map[string]*budgetReporter{} // one per Phonewagon account, shared by its tenants
+	budgets := map[string]*budgetReporter{}   // one per Phonewagon account, shared by its tenants
+	breakers := map[string]*breaker.Breaker{} // one per upstream account
+	breakerFor := func(account, name string) (*breaker.Breaker, error) {
+		if b, ok := breakers[account]; ok {
+			return b, nil
+		}
+		b, err := newBreaker(name, m, logger)
+		breakers[account] = b
+		return b, err
+	}
 	for _, t := range cfg.Tenants {
 		ht := &handlers.Tenant{ID: t.ID, RateLimitPerMinute: t.RateLimitPerMinute}
 		if cw := t.CallWidget; cw != nil {
@@ -42,7 +52,11 @@ func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *sl
 			if err != nil {
 				return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
 			}
-			ht.CallWidget = callWidgetService{c}
+			br, err := breakerFor(ht.CallWidgetAccount, "callwidget:"+t.ID)
+			if err != nil {
+				return nil, err
+			}
+			ht.CallWidget = callWidgetService{c: c, br: br}
 		}
 		if pw := t.Phonewagon; pw != nil {
 			ht.PhonewagonAccount = pw.Account()
@@ -67,7 +81,11 @@ func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *sl
 			if err != nil {
 				return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
 			}
-			ht.Phonewagon = phonewagonService{c}
+			br, err := breakerFor(ht.PhonewagonAccount, "phonewagon:"+pw.ClientID)
+			if err != nil {
+				return nil, err
+			}
+			ht.Phonewagon = phonewagonService{c: c, br: br}
 		}
 		out[t.ID] = ht
 	}
@@ -86,56 +104,107 @@ func observe(m *metrics.Metrics, upstream string) func(endpoint string, status i
 	}
 }
 
-// callWidgetService adapts the CallWidget client to the handlers' interface.
-type callWidgetService struct{ c *callwidget.Client }
+// newBreaker builds the circuit breaker of one upstream account, reporting
+// its state in the metrics and the log.
+func newBreaker(name string, m *metrics.Metrics, logger *slog.Logger) (*breaker.Breaker, error) {
+	m.BreakerState.WithLabelValues(name).Set(float64(breaker.Closed))
+	return breaker.New(breaker.Config{
+		Name: name,
+		OnStateChange: func(name string, from, to breaker.State) {
+			m.BreakerState.WithLabelValues(name).Set(float64(to))
+			logger.Warn("upstream circuit breaker", "breaker", name, "from", from.String(), "to", to.String())
+		},
+	})
+}
+
+// guarded runs call through br and returns its value.
+func guarded[T any](ctx context.Context, br *breaker.Breaker, call func(ctx context.Context) (T, error)) (T, error) {
+	var v T
+	err := br.Do(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = call(ctx)
+		return err
+	})
+	return v, err
+}
+
+// callWidgetService adapts the CallWidget client to the handlers'
+// interface; every call goes through the account's circuit breaker.
+type callWidgetService struct {
+	c  *callwidget.Client
+	br *breaker.Breaker
+}
 
 func (s callWidgetService) Installs(ctx context.Context) ([]domain.Install, error) {
-	v, _, err := s.c.Installs(ctx)
-	return v, err
+	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Install, error) {
+		v, _, err := s.c.Installs(ctx)
+		return v, err
+	})
 }
 
 func (s callWidgetService) Departments(ctx context.Context) ([]domain.Lookup, error) {
-	v, _, err := s.c.Departments(ctx)
-	return v, err
+	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Lookup, error) {
+		v, _, err := s.c.Departments(ctx)
+		return v, err
+	})
 }
 
 func (s callWidgetService) Tags(ctx context.Context) ([]domain.Lookup, error) {
-	v, _, err := s.c.Tags(ctx)
-	return v, err
+	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Lookup, error) {
+		v, _, err := s.c.Tags(ctx)
+		return v, err
+	})
 }
 
 func (s callWidgetService) Automations(ctx context.Context) ([]domain.Lookup, error) {
-	v, _, err := s.c.Automations(ctx)
-	return v, err
+	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Lookup, error) {
+		v, _, err := s.c.Automations(ctx)
+		return v, err
+	})
 }
 
-// phonewagonService adapts the Phonewagon client to the handlers' interface.
-type phonewagonService struct{ c *phonewagon.Client }
+// Act sends an action. A refusal by the open breaker never reached the
+// upstream, so it stays retriable.
+func (s callWidgetService) Act(ctx context.Context, endpoint string, body []byte) (domain.ActionResult, error) {
+	return guarded(ctx, s.br, func(ctx context.Context) (domain.ActionResult, error) {
+		v, _, err := s.c.Act(ctx, callwidget.Action("/"+endpoint), body)
+		return v, err
+	})
+}
+
+// phonewagonService adapts the Phonewagon client to the handlers'
+// interface; every call goes through the account's circuit breaker, outside
+// the budget, so that a refusal never spends a budget slot.
+type phonewagonService struct {
+	c  *phonewagon.Client
+	br *breaker.Breaker
+}
 
 func (s phonewagonService) Companies(ctx context.Context) ([]domain.Company, error) {
-	v, _, err := s.c.Companies(ctx)
-	return v, err
+	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Company, error) {
+		v, _, err := s.c.Companies(ctx)
+		return v, err
+	})
 }
 
 func (s phonewagonService) Campaigns(ctx context.Context, companyID string) ([]domain.Campaign, error) {
-	v, _, err := s.c.Campaigns(ctx, companyID)
-	return v, err
+	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Campaign, error) {
+		v, _, err := s.c.Campaigns(ctx, companyID)
+		return v, err
+	})
 }
 
 func (s phonewagonService) Calls(ctx context.Context, q handlers.CallsQuery) (handlers.CallsPage, error) {
-	calls, resp, err := s.c.Calls(ctx, phonewagon.CallsOptions(q))
-	if err != nil {
-		return handlers.CallsPage{}, err
-	}
-	page := handlers.CallsPage{Calls: calls}
-	if resp != nil && resp.Next != nil {
-		next := handlers.CallsQuery(*resp.Next)
-		page.Next = &next
-	}
-	return page, nil
-}
-
-func (s callWidgetService) Act(ctx context.Context, endpoint string, body []byte) (domain.ActionResult, error) {
-	v, _, err := s.c.Act(ctx, callwidget.Action("/"+endpoint), body)
-	return v, err
+	return guarded(ctx, s.br, func(ctx context.Context) (handlers.CallsPage, error) {
+		calls, resp, err := s.c.Calls(ctx, phonewagon.CallsOptions(q))
+		if err != nil {
+			return handlers.CallsPage{}, err
+		}
+		page := handlers.CallsPage{Calls: calls}
+		if resp != nil && resp.Next != nil {
+			next := handlers.CallsQuery(*resp.Next)
+			page.Next = &next
+		}
+		return page, nil
+	})
 }

@@ -31,6 +31,9 @@ type Metrics struct {
 	BudgetRemaining *prometheus.GaugeVec
 	// BudgetWaits counts requests that had to wait for a budget slot, by outcome.
 	BudgetWaits *prometheus.CounterVec
+	// BreakerState is each upstream account's circuit breaker: 0 closed,
+	// 1 open, 2 half-open.
+	BreakerState *prometheus.GaugeVec
 	// TokenLogins and TokenRefreshes count CallWidget token acquisitions.
 	TokenLogins    *prometheus.CounterVec
 	TokenRefreshes *prometheus.CounterVec
@@ -71,6 +74,10 @@ func New() *Metrics {
 			Name: "switchboard_phonewagon_budget_waits_total",
 			Help: "Requests that waited for a Phonewagon budget slot, by outcome (admitted, exhausted).",
 		}, []string{"outcome"}),
+		BreakerState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "switchboard_upstream_breaker_state",
+			Help: "Circuit breaker per upstream account: 0 closed, 1 open, 2 half-open.",
+		}, []string{"breaker"}),
 		TokenLogins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_callwidget_logins_total",
 			Help: "CallWidget logins (email and password), by tenant.",
@@ -84,7 +91,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.HTTPRequests, m.HTTPDuration, m.UpstreamRequests, m.UpstreamDuration,
-		m.CacheResults, m.BudgetRemaining, m.BudgetWaits, m.TokenLogins, m.TokenRefreshes,
+		m.CacheResults, m.BudgetRemaining, m.BudgetWaits, m.BreakerState, m.TokenLogins, m.TokenRefreshes,
 	)
 	return m
 }
