@@ -49,9 +49,14 @@ docs-check:
 lint: vet
 	npx --yes @redocly/cli@$(REDOCLY_VERSION) lint --format=stylish api/openapi.yaml
 
-## bench: testing.B benchmarks of the hot paths.
+## bench: testing.B benchmarks and wrk load runs (≤ 10 min); prints the table and writes docs/BENCHMARKS.md.
+##        BENCHFLAGS passes flags to ./bench (e.g. BENCHFLAGS='-duration 5s -economy 0').
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "bench: installing wrk"; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(GO) run ./bench $(BENCHFLAGS)
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s
@@ -60,3 +65,15 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePhone$$' -fuzztime $(FUZZTIME) ./internal/action
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./internal/auth
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTenants$$' -fuzztime $(FUZZTIME) ./internal/config
+
+## soak: a bounded mixed workload (reads, writes with idempotency keys, injected upstream faults) over
+## 3 replicas on the local Redis for SOAK_DURATION (default 5m); prints the figures of the README's "Soak" section.
+SOAK_DURATION ?= 5m
+.PHONY: soak overload
+soak:
+	$(GO) run ./internal/tools/soak -duration $(SOAK_DURATION)
+
+## overload: 10x every tenant's inbound limit over 3 replicas for OVERLOAD_DURATION (default 2m).
+OVERLOAD_DURATION ?= 2m
+overload:
+	$(GO) run ./internal/tools/soak -overload -overload-duration $(OVERLOAD_DURATION)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,6 +100,33 @@ func TestFaultMatrix(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// TestOneBudgetSlotIsOneUpstreamRequestEvenOnResets: with warm connections
+// to Phonewagon, a reset must not make the HTTP stack re-send the request
+// behind the budget's back.
+func TestOneBudgetSlotIsOneUpstreamRequestEvenOnResets(t *testing.T) {
+	up := startUpstreams(t)
+	file, env := up.tenantsFile(t)
+	env["SWITCHBOARD_TENANTS_FILE"] = file
+	g := startGateway(t, env)
+	tok := token(t, "acme", auth.ScopeCallsRead)
+	var wg sync.WaitGroup
+	for i := range 6 { // warm several connections
+		wg.Go(func() { g.get(t, fmt.Sprintf("/v1/calls?limit=%d", i+1), tok) })
+	}
+	wg.Wait()
+
+	up.pw.InjectFault(fault.Fault{Kind: fault.KindReset})
+	defer up.pw.ClearFault()
+	for i := range 3 {
+		before := up.pw.RequestCount()
+		resp, body := g.get(t, fmt.Sprintf("/v1/calls?limit=%d", 50+i), tok)
+		problem(t, resp, body, 502, "upstream-error")
+		if got := up.pw.RequestCount() - before; got != 1 {
+			t.Fatalf("upstream requests for one gateway call: got %d, want 1", got)
 		}
 	}
 }

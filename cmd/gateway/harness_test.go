@@ -27,8 +27,8 @@ const e2eSecret = "e2e-secret-0123456789abcdef0123456789abcdef"
 // upstreams is a pair of simulators with two accounts each: tenants acme and
 // beta, with different data.
 type upstreams struct {
-	cw    *callwidgetsim.Server
-	pw    *phonewagonsim.Server
+	cw     *callwidgetsim.Server
+	pw     *phonewagonsim.Server
 	cwURL  string
 	pwURL  string
 	budget int // budget_per_minute of acme and beta; 0 = 50

@@ -83,7 +83,13 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		kind = problemKinds[domain.CodeInternal]
 	}
 	if kind.status >= 500 {
-		logger.LogAttrs(r.Context(), slog.LevelError, "request failed",
+		// Upstream failures are expected weather (WARN); ERROR is kept for
+		// what is wrong with the gateway itself.
+		level := slog.LevelWarn
+		if kind.status == http.StatusInternalServerError {
+			level = slog.LevelError
+		}
+		logger.LogAttrs(r.Context(), level, "request failed",
 			slog.String("request_id", RequestID(r.Context())),
 			slog.String("code", string(e.Code)),
 			slog.String("error", e.Error()))

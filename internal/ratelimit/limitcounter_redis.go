@@ -40,11 +40,16 @@ const defaultCounterWindow = time.Minute
 // answers such an error with a 428 carrying the error text, so wrap this
 // counter in a FallbackLimitCounter rather than use it alone.
 //
-// Across replicas, httprate's check (Get) and its increment are two calls,
-// so concurrent requests on different replicas may both pass the last slot:
-// the inbound limit may be exceeded by up to one request per replica at the
-// edge. It protects the gateway, not an upstream contract, so that is
-// accepted; the Phonewagon budget (RedisStore) is exact.
+// The limit is approximate, in two ways, both accepted because it protects
+// the gateway rather than an upstream contract (the Phonewagon budget,
+// RedisStore, is exact):
+//   - httprate estimates a sliding window from two fixed ones (the previous
+//     window's count weighted by its remaining share), so a tenant going
+//     from idle to a flood can pass nearly twice the limit within one
+//     60-second span (measured by make overload: about 1.8×);
+//   - across replicas, httprate's check (Get) and its increment are two
+//     calls, so concurrent requests on different replicas may both pass the
+//     last slot: up to one more request per replica at the edge.
 type RedisLimitCounter struct {
 	rdb    redis.Cmdable
 	prefix string
