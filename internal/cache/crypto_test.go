@@ -19,7 +19,9 @@ func TestSealerRoundTrip(t *testing.T) {
 	s := testSealer(t, 1)
 	for _, plain := range []string{"", "x", "a longer token value with some length to it"} {
 		sealed := s.seal([]byte(plain), []byte("where"))
-		if bytes.Contains(sealed, []byte(plain)) && plain != "" {
+		// Only a plaintext long enough not to turn up in random bytes by
+		// chance can be looked for in the sealed output.
+		if len(plain) >= 8 && bytes.Contains(sealed, []byte(plain)) {
 			t.Errorf("sealed %q contains the plaintext", plain)
 		}
 		got, err := s.open(sealed, []byte("where"))
