@@ -21,15 +21,6 @@ import (
 // of upstream clients per tenant, all sharing one bounded transport.
 func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.Logger) (map[string]*handlers.Tenant, error) {
 	transport := upstreamhttp.NewTransport()
-	// Phonewagon gets a transport without keep-alives. net/http re-sends a
-	// GET by itself when a reused connection dies before the answer, and
-	// keeps trying further pooled connections: one budget slot could become
-	// several upstream requests, and the account's 50 a minute would be
-	// exceeded behind the budget's back. A fresh connection is never re-sent,
-	// and one handshake per request is nothing at 50 requests a minute (the
-	// budget's 1 s margin covers it).
-	pwTransport := upstreamhttp.NewTransport()
-	pwTransport.DisableKeepAlives = true
 	out := make(map[string]*handlers.Tenant, len(cfg.Tenants))
 	budgets := map[string]*budgetReporter{}   // one per Phonewagon account, shared by its tenants
 	breakers := map[string]*breaker.Breaker{} // one per upstream account
@@ -82,7 +73,7 @@ func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *sl
 				BaseURL:      pw.BaseURL.String(),
 				ClientID:     pw.ClientID,
 				ClientSecret: pw.ClientSecret,
-				Transport:    pwTransport,
+				Transport:    transport,
 				Timeout:      cfg.UpstreamTimeout,
 				Budget:       b.b,
 				Observe:      observe(m, "phonewagon"),

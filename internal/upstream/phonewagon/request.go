@@ -45,6 +45,7 @@ func (c *Client) get(ctx context.Context, endpoint string, u *url.URL, limit int
 		return nil, nil, domain.Wrap(err, domain.CodeInternal, "the upstream request could not be built")
 	}
 	req.Header.Set("Accept", "application/json")
+	req.Body = unreplayable{}
 
 	start := c.now()
 	resp, err := c.http.Do(req)
@@ -103,3 +104,17 @@ func (c *Client) record(endpoint string, status int, start time.Time) {
 		c.observe(endpoint, status, c.now().Sub(start))
 	}
 }
+
+// unreplayable is the empty body of every Phonewagon GET. net/http re-sends
+// a request with no body (or a rewindable one) by itself when a reused
+// keep-alive connection dies before the answer, trying further pooled
+// connections: one budget slot could become several upstream requests, and
+// the account's limit would be exceeded behind the budget's back. A non-nil
+// body without GetBody makes the request non-replayable (see
+// http.Request.isReplayable), while the transport still sends no body: it
+// probes an empty body of a GET and drops it. So connections stay pooled
+// and each budget slot is exactly one request on the wire.
+type unreplayable struct{}
+
+func (unreplayable) Read([]byte) (int, error) { return 0, io.EOF }
+func (unreplayable) Close() error             { return nil }
