@@ -65,7 +65,10 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 	if err != nil {
 		return nil, err
 	}
-	c, err := cache.New(cache.Config{Backend: cache.NewRedisBackend(rdb, cfg.RedisPrefix+"cache:"), OnResult: onResult})
+	// A one-second first-level cache in each replica spares most hits a Redis
+	// round trip; the price is that a revalidation on one replica reaches
+	// the others' hits up to a second late, against TTLs of 30 s and more.
+	c, err := cache.New(cache.Config{Backend: cache.NewRedisBackend(rdb, cfg.RedisPrefix+"cache:"), OnResult: onResult, L1TTL: time.Second})
 	if err != nil {
 		return nil, err
 	}

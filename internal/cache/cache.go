@@ -106,6 +106,7 @@ type Cache struct {
 	fillTTL  time.Duration
 	l1TTL    time.Duration
 	onResult func(Status)
+	local    bool // backend is in memory: no timeout or cooldown needed
 }
 
 // New validates cfg and returns a Cache.
@@ -144,6 +145,7 @@ func New(cfg Config) (*Cache, error) {
 	if c.backend == nil {
 		c.backend = NewMemoryBackend(now, DefaultMemoryBytes)
 	}
+	_, c.local = c.backend.(*MemoryBackend)
 	if cfg.L1TTL > 0 {
 		c.l1 = NewMemoryBackend(now, orDefault(cfg.L1MaxBytes, DefaultL1MaxBytes))
 	}

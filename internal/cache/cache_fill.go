@@ -117,6 +117,9 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // callers above: a cache that cannot be read or written is an empty cache.
 
 func (c *Cache) get(ctx context.Context, key string) (e Entry, ok bool, err error) {
+	if c.local { // memory never fails or hangs: no timeout, no cooldown
+		return c.backend.Get(ctx, key)
+	}
 	err = c.guard.do(ctx, func(ctx context.Context) error {
 		e, ok, err = c.backend.Get(ctx, key)
 		return err

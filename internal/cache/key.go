@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"io"
 )
 
 // Key derives a cache key from its parts, typically the tenant id, the
@@ -14,13 +13,16 @@ import (
 //
 // Each part is length-prefixed before hashing, so part boundaries are part
 // of the key: Key("a", "b") and Key("ab", "") differ, and one tenant's key
-// can never be spelled by another tenant's parts.
+// can never be spelled by another tenant's parts. The parts are laid out in
+// a stack buffer (it grows on the heap only past 512 bytes), since Key runs
+// on every cache hit.
 func Key(parts ...string) string {
-	h := sha256.New()
-	var n [binary.MaxVarintLen64]byte
+	var stack [512]byte
+	buf := stack[:0]
 	for _, p := range parts {
-		h.Write(n[:binary.PutUvarint(n[:], uint64(len(p)))])
-		io.WriteString(h, p)
+		buf = binary.AppendUvarint(buf, uint64(len(p)))
+		buf = append(buf, p...)
 	}
-	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(buf)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

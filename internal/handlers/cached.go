@@ -48,20 +48,20 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, t *Tenant, 
 	for k, v := range res.Entry.Header {
 		h.Set(k, v)
 	}
-	h.Set("X-Cache", string(res.Status))
+	h["X-Cache"] = xcacheValues[res.Status]
 	setBudgetHeader(w, t)
-	h.Set("ETag", res.Entry.ETag)
+	h["Etag"] = []string{res.Entry.ETag}
 	// Per tenant, so never in a shared cache; clients revalidate with the ETag.
-	h.Set("Cache-Control", "private, no-cache")
+	h["Cache-Control"] = cacheControlPrivate
 	if res.Status == cache.StatusHit || res.Status == cache.StatusStale {
-		h.Set("Age", strconv.FormatInt(int64(res.Age/time.Second), 10))
+		h["Age"] = []string{strconv.FormatInt(int64(res.Age/time.Second), 10)}
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && cache.ETagMatches(inm, res.Entry.ETag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(res.Entry.Body)))
+	h["Content-Type"] = contentTypeJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(res.Entry.Body))}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(res.Entry.Body)
 	return nil
@@ -101,3 +101,12 @@ func entryOf(p page, err error) (cache.Entry, error) {
 	}
 	return cache.Entry{Body: append(body, '\n'), Header: p.header, FreshFor: p.freshFor}, nil
 }
+
+// Header values shared by every cache answer, so that a hit allocates none.
+// They are never modified: net/http only reads header slices, and an append
+// to one (cap == len) copies it.
+var (
+	xcacheValues        = map[cache.Status][]string{cache.StatusHit: {"HIT"}, cache.StatusMiss: {"MISS"}, cache.StatusStale: {"STALE"}, cache.StatusBypass: {"BYPASS"}}
+	cacheControlPrivate = []string{"private, no-cache"}
+	contentTypeJSON     = []string{"application/json; charset=utf-8"}
+)

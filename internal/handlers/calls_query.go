@@ -109,9 +109,20 @@ func (f callsFilter) firstPage(pageSize int) CallsQuery {
 // digest identifies the filters a cursor belongs to: the same filters in any
 // order or spelling of time zone give the same digest.
 func (f callsFilter) digest() string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00%d", f.CompanyID, f.CampaignID, unixMilli(f.Since), unixMilli(f.Until), f.Limit)
-	return hex.EncodeToString(h.Sum(nil)[:12])
+	var stack [128]byte
+	b := append(stack[:0], f.CompanyID...)
+	b = append(b, 0)
+	b = append(b, f.CampaignID...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, unixMilli(f.Since), 10)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, unixMilli(f.Until), 10)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, int64(f.Limit), 10)
+	sum := sha256.Sum256(b)
+	var out [24]byte
+	hex.Encode(out[:], sum[:12])
+	return string(out[:])
 }
 
 // canonical renders the filters as a query string in a fixed order: the

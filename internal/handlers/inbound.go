@@ -35,6 +35,9 @@ func (s *Server) newInboundLimiters(counter httprate.LimitCounter) map[string]*h
 				writeProblem(w, r, s.logger, err)
 			}),
 		}
+		opts = append(opts, httprate.WithResponseHeaders(httprate.ResponseHeaders{
+			Limit: "X-Ratelimit-Limit", Remaining: "X-Ratelimit-Remaining", Reset: "X-Ratelimit-Reset",
+			RetryAfter: "Retry-After", Increment: "X-Ratelimit-Increment"}))
 		if counter != nil {
 			opts = append(opts, httprate.WithLimitCounter(counter))
 		}
@@ -59,7 +62,7 @@ func (s *Server) limitInbound(next http.Handler) http.Handler {
 			writeProblem(w, r, s.logger, errors.New("no inbound limiter for tenant"))
 			return
 		}
-		if rl.RespondOnLimit(w, r, "inbound:"+t.ID) {
+		if rl.RespondOnLimit(w, r, t.ID) {
 			return
 		}
 		next.ServeHTTP(w, r)

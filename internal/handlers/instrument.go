@@ -56,7 +56,8 @@ func instrument(logger *slog.Logger, m *metrics.Metrics) func(http.Handler) http
 			if status >= 500 {
 				level = slog.LevelWarn
 			}
-			attrs := []slog.Attr{
+			attrs := make([]slog.Attr, 0, 10)
+			attrs = append(attrs,
 				slog.String("request_id", RequestID(r.Context())),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
@@ -64,14 +65,21 @@ func instrument(logger *slog.Logger, m *metrics.Metrics) func(http.Handler) http
 				slog.Int("status", status),
 				slog.Int("bytes", ww.BytesWritten()),
 				slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000),
-			}
+			)
 			if ri.tenant != "" {
 				attrs = append(attrs, slog.String("tenant", ri.tenant), slog.String("subject", ri.subject))
 			}
 			if ri.cache != "" {
 				attrs = append(attrs, slog.String("cache", ri.cache))
 			}
-			logger.LogAttrs(r.Context(), level, "request", attrs...)
+			// Straight to the handler: LogAttrs would record the caller's
+			// program counter (runtime.Callers) on every request for a source
+			// position the JSON handler is not asked to print.
+			if h := logger.Handler(); h.Enabled(r.Context(), level) {
+				rec := slog.NewRecord(time.Now(), level, "request", 0)
+				rec.AddAttrs(attrs...)
+				_ = h.Handle(r.Context(), rec)
+			}
 		})
 	}
 }
