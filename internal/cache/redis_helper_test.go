@@ -2,8 +2,7 @@ package cache_test
 
 import (
 	"context"
-	"crypto/rand"
-	"os"
+	"switchboard/internal/redistest"
 	"sync"
 	"testing"
 	"time"
@@ -11,42 +10,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// cacheTestRedis connects to the test Redis (SWITCHBOARD_TEST_REDIS_URL,
-// default redis://127.0.0.1:6379/0) and returns a client and a key prefix
-// of this test's own. Every key under the prefix is deleted when the test
-// ends. Without a reachable Redis the test is skipped, unless CI=true, where
-// a missing Redis is a failure.
+// cacheTestRedis is the test Redis under a prefix of this test's own (see
+// redistest.Open).
 func cacheTestRedis(t *testing.T) (*redis.Client, string) {
 	t.Helper()
-	url := os.Getenv("SWITCHBOARD_TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("SWITCHBOARD_TEST_REDIS_URL does not parse: %v", err)
-	}
-	// One dial attempt: an absent Redis is then found out at once, not
-	// after the client's retries, in every test that asks.
-	opt.DialerRetries = 1
-	rdb := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test Redis unreachable: %v", err)
-		}
-		t.Skipf("test Redis unreachable: %v", err)
-	}
-	prefix := "sbtest:" + rand.Text() + ":"
-	t.Cleanup(func() {
-		for _, k := range redisKeys(t, rdb, prefix) {
-			rdb.Del(context.Background(), k)
-		}
-		rdb.Close()
-	})
-	return rdb, prefix
+	return redistest.Open(t)
 }
 
 // redisKeys lists the keys under prefix with SCAN.

@@ -2,13 +2,12 @@ package handlers
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
+	"switchboard/internal/redistest"
 	"testing"
 	"time"
 
@@ -235,39 +234,8 @@ func redisCounter(b *testing.B, rdb *redis.Client, prefix string) httprate.Limit
 	return c
 }
 
-// benchRedis connects to the test Redis (SWITCHBOARD_TEST_REDIS_URL, default
-// redis://127.0.0.1:6379/0) and returns a client and a key prefix of the
-// benchmark's own, whose keys are deleted when it ends. Without a reachable
-// Redis the benchmark is skipped.
+// benchRedis is the test Redis under a prefix of the benchmark's own.
 func benchRedis(b *testing.B) (*redis.Client, string) {
 	b.Helper()
-	url := os.Getenv("SWITCHBOARD_TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		b.Fatalf("SWITCHBOARD_TEST_REDIS_URL does not parse: %v", err)
-	}
-	opt.DialerRetries = 1
-	rdb := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		_ = rdb.Close()
-		b.Skipf("no Redis at %s: %v", opt.Addr, err)
-	}
-	prefix := "sbbench:" + rand.Text() + ":"
-	b.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			b.Errorf("scanning %s*: %v", prefix, err)
-		}
-		_ = rdb.Close()
-	})
-	return rdb, prefix
+	return redistest.Open(b)
 }

@@ -2,8 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
-	"crypto/rand"
-	"os"
+	"switchboard/internal/redistest"
 	"sync"
 	"testing"
 	"time"
@@ -76,39 +75,8 @@ func (c *steppingClock) Now() time.Time {
 	return c.now
 }
 
-// benchRedis connects to the test Redis (SWITCHBOARD_TEST_REDIS_URL, default
-// redis://127.0.0.1:6379/0) and returns a client and a key prefix of the
-// benchmark's own, whose keys are deleted when it ends. Without a reachable
-// Redis the benchmark is skipped.
+// benchRedis is the test Redis under a prefix of the benchmark's own.
 func benchRedis(b *testing.B) (*redis.Client, string) {
 	b.Helper()
-	url := os.Getenv("SWITCHBOARD_TEST_REDIS_URL")
-	if url == "" {
-		url = defaultTestRedisURL
-	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		b.Fatalf("SWITCHBOARD_TEST_REDIS_URL does not parse: %v", err)
-	}
-	opt.DialerRetries = 1
-	rdb := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		_ = rdb.Close()
-		b.Skipf("no Redis at %s: %v", opt.Addr, err)
-	}
-	prefix := "sbbench:" + rand.Text() + ":"
-	b.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			b.Errorf("scanning %s*: %v", prefix, err)
-		}
-		_ = rdb.Close()
-	})
-	return rdb, prefix
+	return redistest.Open(b)
 }
