@@ -29,8 +29,11 @@ func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *sl
 			return b, nil
 		}
 		b, err := newBreaker(name, m, logger)
+		if err != nil {
+			return nil, err
+		}
 		breakers[account] = b
-		return b, err
+		return b, nil
 	}
 	for _, t := range cfg.Tenants {
 		ht := &handlers.Tenant{ID: t.ID, RateLimitPerMinute: t.RateLimitPerMinute}

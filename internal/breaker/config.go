@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"cmp"
 	"errors"
 	"time"
 )
@@ -56,18 +57,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	case cfg.ProbeTimeout < 0:
 		return cfg, errors.New("breaker: config: probe_timeout: must not be negative")
 	}
-	if cfg.FailureThreshold == 0 {
-		cfg.FailureThreshold = DefaultFailureThreshold
-	}
-	if cfg.BaseOpen == 0 {
-		cfg.BaseOpen = DefaultBaseOpen
-	}
-	if cfg.MaxOpen == 0 {
-		cfg.MaxOpen = DefaultMaxOpen
-	}
-	if cfg.ProbeTimeout == 0 {
-		cfg.ProbeTimeout = DefaultProbeTimeout
-	}
+	cfg.FailureThreshold = cmp.Or(cfg.FailureThreshold, DefaultFailureThreshold)
+	cfg.BaseOpen = cmp.Or(cfg.BaseOpen, DefaultBaseOpen)
+	cfg.MaxOpen = cmp.Or(cfg.MaxOpen, DefaultMaxOpen)
+	cfg.ProbeTimeout = cmp.Or(cfg.ProbeTimeout, DefaultProbeTimeout)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

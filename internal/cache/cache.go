@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -130,15 +131,15 @@ func New(cfg Config) (*Cache, error) {
 	c := &Cache{
 		backend:  cfg.Backend,
 		now:      now,
-		staleFor: orDefault(cfg.StaleFor, DefaultStaleFor),
-		fillWait: orDefault(cfg.FillWait, DefaultFillWait),
-		poll:     orDefault(cfg.PollInterval, DefaultPollInterval),
-		fillTTL:  orDefault(cfg.FillTimeout, DefaultFillTimeout),
+		staleFor: cmp.Or(cfg.StaleFor, DefaultStaleFor),
+		fillWait: cmp.Or(cfg.FillWait, DefaultFillWait),
+		poll:     cmp.Or(cfg.PollInterval, DefaultPollInterval),
+		fillTTL:  cmp.Or(cfg.FillTimeout, DefaultFillTimeout),
 		l1TTL:    cfg.L1TTL,
 		onResult: cfg.OnResult,
 		guard: &guard{
-			timeout:  orDefault(cfg.BackendTimeout, DefaultBackendTimeout),
-			cooldown: orDefault(cfg.BackendCooldown, DefaultBackendCooldown),
+			timeout:  cmp.Or(cfg.BackendTimeout, DefaultBackendTimeout),
+			cooldown: cmp.Or(cfg.BackendCooldown, DefaultBackendCooldown),
 			now:      now,
 		},
 	}
@@ -147,16 +148,9 @@ func New(cfg Config) (*Cache, error) {
 	}
 	_, c.local = c.backend.(*MemoryBackend)
 	if cfg.L1TTL > 0 {
-		c.l1 = NewMemoryBackend(now, orDefault(cfg.L1MaxBytes, DefaultL1MaxBytes))
+		c.l1 = NewMemoryBackend(now, cmp.Or(cfg.L1MaxBytes, DefaultL1MaxBytes))
 	}
 	return c, nil
-}
-
-func orDefault[T time.Duration | int64](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // Fetch serves key: a fresh entry when there is one, otherwise the entry

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -126,18 +127,18 @@ func NewBudget(cfg BudgetConfig) (*Budget, error) {
 	}
 	b := &Budget{
 		account:      cfg.Account,
-		limit:        orDefault(cfg.Limit, DefaultLimit),
-		window:       Window + orDefault(cfg.Margin, DefaultMargin),
+		limit:        cmp.Or(cfg.Limit, DefaultLimit),
+		window:       Window + cmp.Or(cfg.Margin, DefaultMargin),
 		store:        cfg.Store,
 		fallback:     cfg.Fallback,
-		maxWait:      orDefault(cfg.MaxWait, DefaultMaxWait),
+		maxWait:      cmp.Or(cfg.MaxWait, DefaultMaxWait),
 		now:          cfg.Now,
 		sleep:        cfg.Sleep,
 		onWait:       cfg.OnWait,
 		onRemaining:  cfg.OnRemaining,
 		onStoreError: cfg.OnStoreError,
 	}
-	b.fallbackLimit = max(1, b.limit/orDefault(cfg.FallbackShare, DefaultFallbackShare))
+	b.fallbackLimit = max(1, b.limit/cmp.Or(cfg.FallbackShare, DefaultFallbackShare))
 	if b.now == nil {
 		b.now = time.Now
 	}
@@ -147,7 +148,7 @@ func NewBudget(cfg BudgetConfig) (*Budget, error) {
 	if b.fallback == nil {
 		b.fallback = NewMemoryStore(b.now)
 	}
-	b.shared = breaker{now: b.now, cooldown: orDefault(cfg.RetryShared, DefaultRetryShared)}
+	b.shared = breaker{now: b.now, cooldown: cmp.Or(cfg.RetryShared, DefaultRetryShared)}
 	return b, nil
 }
 
@@ -281,13 +282,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// orDefault returns v, or def when v is zero.
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

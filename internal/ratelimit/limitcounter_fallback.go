@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -69,7 +70,7 @@ func NewFallbackLimitCounter(cfg FallbackCounterConfig) (*FallbackLimitCounter, 
 	if now == nil {
 		now = time.Now
 	}
-	c.breaker = breaker{now: now, cooldown: orDefault(cfg.RetryShared, DefaultRetryShared)}
+	c.breaker = breaker{now: now, cooldown: cmp.Or(cfg.RetryShared, DefaultRetryShared)}
 	return c, nil
 }
 

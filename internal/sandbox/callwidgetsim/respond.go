@@ -6,8 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
-	"time"
+	"switchboard/internal/sandbox/simhttp"
 )
 
 // maxBody caps what the simulator reads of a request body.
@@ -34,19 +33,6 @@ func readObject(r *http.Request) (map[string]any, json.RawMessage, error) {
 	return obj, raw, nil
 }
 
-// writeJSON writes v as a JSON response with an exact Content-Length.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		body = []byte(`{"message":"Server Error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
 // writeMessage writes the {"message": ...} error body the API uses.
 func writeMessage(w http.ResponseWriter, status int, message string) {
 	writeJSON(w, status, map[string]string{"message": message})
@@ -65,18 +51,7 @@ func bufferBody(r *http.Request) bool {
 	return true
 }
 
-// wait delays the response by d and reports whether the request is still
-// wanted; when its context ends first, nothing should be written.
-func wait(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
+// writeJSON writes v as the API's JSON answer.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	simhttp.WriteJSON(w, status, v, []byte(`{"message":"Server Error"}`))
 }

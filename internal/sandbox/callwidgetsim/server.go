@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"switchboard/internal/sandbox/simhttp"
 	"sync"
 	"time"
 
@@ -174,7 +175,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.latency > 0 && !bufferBody(r) {
 		return
 	}
-	if !wait(r, s.latency) {
+	if !simhttp.Wait(r, s.latency) {
 		return
 	}
 	rel, underBase := strings.CutPrefix(r.URL.Path, BasePath)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"switchboard/internal/sandbox/simhttp"
 	"sync"
 	"time"
 
@@ -153,7 +154,7 @@ func (s *Server) route(path string) (func(http.ResponseWriter, *http.Request, *a
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	clientID, secret, hasAuth := r.BasicAuth()
 	s.record(r, clientID)
-	if !wait(r, s.latency) {
+	if !simhttp.Wait(r, s.latency) {
 		return
 	}
 	if s.faults.Serve(w, r) {
