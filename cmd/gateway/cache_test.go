@@ -87,3 +87,37 @@ func TestResponseCache(t *testing.T) {
 		}
 	})
 }
+
+func TestCampaignsOfAllCompaniesReuseTheCachedCompanies(t *testing.T) {
+	up := startUpstreams(t)
+	file, env := up.tenantsFile(t)
+	env["SWITCHBOARD_TENANTS_FILE"] = file
+	g := startGateway(t, env)
+	tok := token(t, "acme", auth.ScopeCampaignsRead)
+
+	t.Run("a cached company list is not fetched again for the campaigns of all companies", func(t *testing.T) {
+		if resp, body := g.get(t, "/v1/companies", tok); resp.StatusCode != 200 {
+			t.Fatalf("companies: status %d: %s", resp.StatusCode, body)
+		}
+		if resp, body := g.get(t, "/v1/campaigns", tok); resp.StatusCode != 200 {
+			t.Fatalf("campaigns: status %d: %s", resp.StatusCode, body)
+		}
+		if n := countPaths(up, "/companies"); n != 1 {
+			t.Fatalf("upstream /companies requests: got %d, want 1", n)
+		}
+	})
+	t.Run("the companies fetched for the campaigns serve GET /v1/companies as a hit", func(t *testing.T) {
+		tok := token(t, "beta", auth.ScopeCampaignsRead)
+		before := countPaths(up, "/companies")
+		if resp, body := g.get(t, "/v1/campaigns", tok); resp.StatusCode != 200 {
+			t.Fatalf("campaigns: status %d: %s", resp.StatusCode, body)
+		}
+		resp, _ := g.get(t, "/v1/companies", tok)
+		if got := resp.Header.Get("X-Cache"); got != "HIT" {
+			t.Errorf("X-Cache: got %q, want HIT", got)
+		}
+		if n := countPaths(up, "/companies") - before; n != 1 {
+			t.Fatalf("upstream /companies requests: got %d, want 1", n)
+		}
+	})
+}

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"golang.org/x/sync/errgroup"
@@ -63,10 +65,35 @@ func (s *Server) listCompanies(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.serveCached(w, r, t, cache.Key(t.ID, t.PhonewagonAccount, "companies"), func(ctx context.Context) (page, error) {
+	return s.serveCached(w, r, t, companiesKey(t), fillCompanies(pw))
+}
+
+// companiesKey is the response-cache key of the tenant's company list.
+func companiesKey(t *Tenant) string { return cache.Key(t.ID, t.PhonewagonAccount, "companies") }
+
+// fillCompanies fetches the company list from the upstream.
+func fillCompanies(pw PhonewagonService) func(ctx context.Context) (page, error) {
+	return func(ctx context.Context) (page, error) {
 		companies, err := pw.Companies(ctx)
 		return page{value: CompanyList{Data: nonNil(companies)}, freshFor: ttlLookups}, err
+	}
+}
+
+// cachedCompanies returns the tenant's companies through the response
+// cache, as GET /v1/companies would serve them: a fresh (or, when the
+// upstream fails, stale) list costs no budget.
+func (s *Server) cachedCompanies(ctx context.Context, t *Tenant, pw PhonewagonService) ([]domain.Company, error) {
+	res, err := s.cache.Fetch(ctx, companiesKey(t), false, func(ctx context.Context) (cache.Entry, error) {
+		return entryOf(fillCompanies(pw)(ctx))
 	})
+	if err != nil {
+		return nil, err
+	}
+	var list CompanyList
+	if err := json.Unmarshal(res.Entry.Body, &list); err != nil {
+		return nil, fmt.Errorf("cached companies: %w", err)
+	}
+	return list.Data, nil
 }
 
 // listCampaigns godoc
@@ -100,7 +127,10 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
 		if companyID != "" {
 			campaigns, err = pw.Campaigns(ctx, companyID)
 		} else {
-			campaigns, err = allCampaigns(ctx, pw)
+			var companies []domain.Company
+			if companies, err = s.cachedCompanies(ctx, t, pw); err == nil {
+				campaigns, err = allCampaigns(ctx, pw, companies)
+			}
 		}
 		return page{value: CampaignList{Data: nonNil(campaigns)}, freshFor: ttlLookups}, err
 	})
@@ -124,12 +154,8 @@ func parseCompanyParam(r *http.Request) (string, error) {
 	return id, nil
 }
 
-// allCampaigns lists the campaigns of every company, in company order.
-func allCampaigns(ctx context.Context, pw PhonewagonService) ([]domain.Campaign, error) {
-	companies, err := pw.Companies(ctx)
-	if err != nil {
-		return nil, err
-	}
+// allCampaigns lists the campaigns of every company given, in company order.
+func allCampaigns(ctx context.Context, pw PhonewagonService, companies []domain.Company) ([]domain.Campaign, error) {
 	perCompany := make([][]domain.Campaign, len(companies))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(campaignFanOut)
