@@ -22,7 +22,8 @@ const (
 )
 
 // StatusError is the log-only cause of a non-2xx upstream answer. URL is
-// sanitized (see SanitizeURL) and Body is capped at ErrorBodyLimit bytes.
+// sanitized (see SanitizeURL), and Body is the first ErrorBodyLimit bytes
+// of the answer, sanitized and capped (see SanitizeBody).
 type StatusError struct {
 	Method     string
 	URL        string
@@ -61,7 +62,7 @@ func CheckResponse(r *http.Response, upstream string, now time.Time) error {
 	}
 	if r.Body != nil {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, ErrorBodyLimit))
-		cause.Body = strings.ToValidUTF8(string(body), "\uFFFD")
+		cause.Body = SanitizeBody(body)
 	}
 
 	switch r.StatusCode {

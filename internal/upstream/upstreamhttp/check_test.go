@@ -78,11 +78,17 @@ func TestCheckResponseAcceptsEvery2xx(t *testing.T) {
 	}
 }
 
-func TestCheckResponseCapsTheBodyItReads(t *testing.T) {
-	err := CheckResponse(response(500, nil, strings.Repeat("x", 10*ErrorBodyLimit)), "Acme", time.Now())
+func TestCheckResponseCapsTheBodyItReadsAndKeeps(t *testing.T) {
+	body := strings.NewReader(strings.Repeat("x", 10*ErrorBodyLimit))
+	r := response(500, nil, "")
+	r.Body = io.NopCloser(body)
+	err := CheckResponse(r, "Acme", time.Now())
+	if read := 10*ErrorBodyLimit - body.Len(); read != ErrorBodyLimit {
+		t.Errorf("read %d bytes of the body, want %d", read, ErrorBodyLimit)
+	}
 	var se *StatusError
-	if !errors.As(err, &se) || len(se.Body) != ErrorBodyLimit {
-		t.Fatalf("got body of %d bytes, want %d", len(se.Body), ErrorBodyLimit)
+	if !errors.As(err, &se) || len(se.Body) != LoggedBodyLimit+len("…") {
+		t.Fatalf("kept a body of %d bytes, want %d and a trailing …", len(se.Body), LoggedBodyLimit)
 	}
 }
 
