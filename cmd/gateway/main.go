@@ -8,7 +8,8 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -26,7 +27,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "switchboard:", err)
+		reportExit(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// reportExit writes why the gateway stopped as one JSON log line, like
+// every other line it writes. Errors that reach it name fields, never
+// secrets (config errors are built that way).
+func reportExit(w io.Writer, err error) {
+	slog.New(slog.NewJSONHandler(w, nil)).Error("switchboard stopped", "error", err.Error())
 }

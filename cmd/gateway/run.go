@@ -17,6 +17,7 @@ import (
 	"switchboard/internal/domain"
 	"switchboard/internal/handlers"
 	"switchboard/internal/metrics"
+	"switchboard/internal/redislog"
 )
 
 // run is the whole program: it loads the configuration through getenv,
@@ -28,6 +29,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	redislog.Install(logger)
 
 	if cfg.Sandbox {
 		sb, err := prepareSandbox(cfg, logger)

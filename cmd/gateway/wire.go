@@ -20,7 +20,7 @@ import (
 // buildTenants turns the configured tenants into the handlers' view: one set
 // of upstream clients per tenant, all sharing one bounded transport.
 func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.Logger) (map[string]*handlers.Tenant, error) {
-	transport := upstreamhttp.NewTransport()
+	transport := upstreamhttp.Timed(upstreamhttp.NewTransport())
 	out := make(map[string]*handlers.Tenant, len(cfg.Tenants))
 	budgets := map[string]*budgetReporter{}   // one per Phonewagon account, shared by its tenants
 	breakers := map[string]*breaker.Breaker{} // one per upstream account

@@ -11,14 +11,16 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"switchboard/internal/metrics"
+	"switchboard/internal/upstream/upstreamhttp"
 )
 
 // requestInfo collects what inner layers learn about a request (who called,
 // what the upstream cost) for the access log line written by the outer one.
 type requestInfo struct {
-	tenant  string
-	subject string
-	cache   string
+	tenant   string
+	subject  string
+	cache    string
+	upstream upstreamhttp.Timings
 }
 
 type requestInfoKey struct{}
@@ -33,15 +35,18 @@ func infoFrom(ctx context.Context) *requestInfo {
 }
 
 // instrument writes one JSON access-log line and records the request metrics
-// for every request. It logs the path without the query string: queries may
+// for every request. The line carries the upstream requests made for the
+// request (count, summed time to headers, and the first few of them), as
+// recorded by the upstream transport (upstreamhttp.Timed). It logs the path without the query string: queries may
 // carry caller data, and the route pattern is what dashboards group by.
 func instrument(logger *slog.Logger, m *metrics.Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			ri := &requestInfo{}
+			ctx := upstreamhttp.WithTimings(context.WithValue(r.Context(), requestInfoKey{}, ri), &ri.upstream)
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri)))
+			next.ServeHTTP(ww, r.WithContext(ctx))
 
 			elapsed := time.Since(start)
 			status := ww.Status()
@@ -56,7 +61,7 @@ func instrument(logger *slog.Logger, m *metrics.Metrics) func(http.Handler) http
 			if status >= 500 {
 				level = slog.LevelWarn
 			}
-			attrs := make([]slog.Attr, 0, 10)
+			attrs := make([]slog.Attr, 0, 13)
 			attrs = append(attrs,
 				slog.String("request_id", RequestID(r.Context())),
 				slog.String("method", r.Method),
@@ -71,6 +76,12 @@ func instrument(logger *slog.Logger, m *metrics.Metrics) func(http.Handler) http
 			}
 			if ri.cache != "" {
 				attrs = append(attrs, slog.String("cache", ri.cache))
+			}
+			if n, total, calls := ri.upstream.Snapshot(); n > 0 {
+				attrs = append(attrs,
+					slog.Int("upstream_requests", n),
+					slog.Float64("upstream_ms", float64(total.Microseconds())/1000),
+					slog.Any("upstream", calls))
 			}
 			// Straight to the handler: LogAttrs would record the caller's
 			// program counter (runtime.Callers) on every request for a source
