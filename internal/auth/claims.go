@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"switchboard/internal/domain"
 )
 
 // tokenClaims is the claim set Verify decodes. A claim of the wrong JSON
@@ -40,7 +42,7 @@ func (c *tokenClaims) Validate() error {
 		return errMissingSubject
 	case c.Tenant == "":
 		return errMissingTenant
-	case !ValidTenantID(c.Tenant):
+	case !domain.ValidTenantID(c.Tenant):
 		return errInvalidTenant
 	case c.ExpiresAt == nil:
 		return errMissingExpiry
@@ -59,25 +61,6 @@ func hasAudience(aud jwt.ClaimStrings) bool {
 		}
 	}
 	return false
-}
-
-// ValidTenantID reports whether id has the shape of a tenant id:
-// ^[a-z0-9][a-z0-9_-]{0,62}$. The shape keeps tenant ids safe to use in
-// cache keys, metric labels and log lines.
-func ValidTenantID(id string) bool {
-	if len(id) == 0 || len(id) > 63 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case (c == '_' || c == '-') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // asClaimError returns the claimError in err's chain, if any.

@@ -10,7 +10,7 @@ import (
 type Principal struct {
 	// Subject is the "sub" claim: the calling app.
 	Subject string
-	// Tenant is the "tenant" claim. Its format is checked (ValidTenantID);
+	// Tenant is the "tenant" claim. Its format is checked (domain.ValidTenantID);
 	// whether the tenant exists is for the caller of Verify to decide.
 	Tenant string
 	// Scopes holds the known scopes of the "scope" claim.

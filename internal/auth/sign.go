@@ -61,7 +61,7 @@ func (c Claims) check(secret domain.Secret) error {
 		return fmt.Errorf("secret is shorter than %d bytes", MinHMACSecretBytes)
 	case c.Subject == "":
 		return errors.New("subject is empty")
-	case !ValidTenantID(c.Tenant):
+	case !domain.ValidTenantID(c.Tenant):
 		return fmt.Errorf("tenant %q is not a valid tenant id", c.Tenant)
 	case !hasAudience(c.Audience):
 		return errors.New("audience is empty")

@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"switchboard/internal/domain"
+	"testing"
+)
 
 // FuzzParseTenants checks that no input panics and that whatever is
 // accepted satisfies the invariants the rest of the program relies on.
@@ -27,7 +30,7 @@ func FuzzParseTenants(f *testing.F) {
 			t.Fatal("got no tenants and no error")
 		}
 		for _, tn := range tenants {
-			if !tenantIDPattern.MatchString(tn.ID) {
+			if !domain.ValidTenantID(tn.ID) {
 				t.Fatalf("accepted id %q", tn.ID)
 			}
 			if tn.CallWidget == nil && tn.Phonewagon == nil {

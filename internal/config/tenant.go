@@ -13,7 +13,7 @@ import (
 const (
 	// DefaultRateLimitPerMinute is a tenant's inbound limit when
 	// rate_limit_per_minute is absent.
-	DefaultRateLimitPerMinute = 600
+	DefaultRateLimitPerMinute = domain.DefaultRateLimitPerMinute
 	// DefaultBudgetPerMinute is Phonewagon's documented limit per account.
 	DefaultBudgetPerMinute = 50
 

@@ -114,7 +114,7 @@ func (r *nodeReader) tenant(n *yaml.Node, path string) (Tenant, bool) {
 	before := len(r.errs)
 	var t Tenant
 	if id, ok := r.required(m, n, path, "id"); ok {
-		if tenantIDPattern.MatchString(id) {
+		if domain.ValidTenantID(id) {
 			t.ID = id
 		} else {
 			r.errs.add(join(path, "id"), m["id"].Line,

@@ -5,14 +5,9 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 )
-
-// tenantIDPattern keeps tenant ids safe to use verbatim in Redis keys,
-// metric labels, log fields and JWT claims.
-var tenantIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // parseBaseURL validates an upstream base URL and returns it with any
 // trailing slash trimmed, so that clients can append "/companies" blindly.

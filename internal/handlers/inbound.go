@@ -10,9 +10,6 @@ import (
 	"switchboard/internal/domain"
 )
 
-// DefaultRateLimitPerMinute is a tenant's inbound limit when none is set.
-const DefaultRateLimitPerMinute = 600
-
 // inboundWindow is the inbound limit's window (SPEC §5: per minute).
 const inboundWindow = time.Minute
 
@@ -24,7 +21,7 @@ func (s *Server) newInboundLimiters(counter httprate.LimitCounter) map[string]*h
 	for id, t := range s.tenants {
 		limit := t.RateLimitPerMinute
 		if limit <= 0 {
-			limit = DefaultRateLimitPerMinute
+			limit = domain.DefaultRateLimitPerMinute
 		}
 		opts := []httprate.Option{
 			httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {

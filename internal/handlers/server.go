@@ -43,7 +43,7 @@ type Tenant struct {
 	// Budget reports the Phonewagon budget; nil without Phonewagon.
 	Budget BudgetReporter
 	// RateLimitPerMinute is the tenant's inbound limit; 0 means
-	// DefaultRateLimitPerMinute.
+	// domain.DefaultRateLimitPerMinute.
 	RateLimitPerMinute int
 	CallWidget         CallWidgetService
 	Phonewagon         PhonewagonService
