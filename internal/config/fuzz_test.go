@@ -1,8 +1,9 @@
 package config
 
 import (
-	"switchboard/internal/domain"
 	"testing"
+
+	"switchboard/internal/domain"
 )
 
 // FuzzParseTenants checks that no input panics and that whatever is
