@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"switchboard/internal/action"
 	"switchboard/internal/breaker"
 	"switchboard/internal/config"
 	"switchboard/internal/domain"
@@ -166,11 +167,11 @@ func (s callWidgetService) Automations(ctx context.Context) ([]domain.Lookup, er
 	})
 }
 
-// Act sends an action. A refusal by the open breaker never reached the
+// Perform sends an action. A refusal by the open breaker never reached the
 // upstream, so it stays retriable.
-func (s callWidgetService) Act(ctx context.Context, endpoint string, body []byte) (domain.ActionResult, error) {
+func (s callWidgetService) Perform(ctx context.Context, kind action.Kind, req *action.Request, automationID string) (domain.ActionResult, error) {
 	return guarded(ctx, s.br, func(ctx context.Context) (domain.ActionResult, error) {
-		v, _, err := s.c.Act(ctx, callwidget.Action("/"+endpoint), body)
+		v, _, err := s.c.Perform(ctx, kind, req, automationID)
 		return v, err
 	})
 }

@@ -1,8 +1,8 @@
 // Package action decodes and validates the body of the POST /v1 action
 // endpoints (contacts, calls, messages, automation enrollments, SPEC §3
-// "Action request body") and maps a valid request onto the CallWidget
-// action endpoint that carries it out (new-contact, new-call,
-// new-sms-call, new-sms, new-automation).
+// "Action request body") into a Request. Which CallWidget endpoint and
+// wire body carry a Request out is the CallWidget client's business
+// (internal/upstream/callwidget).
 //
 // Every failure Decode returns is a *domain.Error: unsupported-media-type
 // for a body that is not JSON by its Content-Type, payload-too-large for a

@@ -65,8 +65,7 @@ func (s *Server) createAction(rt actionRoute) handlerFunc {
 				return err
 			}
 		}
-		body, _ := json.Marshal(req.UpstreamBody(rt.kind, automationID)) // a struct of strings cannot fail
-		res, err := cw.Act(ctx, req.Endpoint(rt.kind), body)
+		res, err := cw.Perform(ctx, rt.kind, req, automationID)
 		if err != nil {
 			return idem.fail(ctx, w, r, err)
 		}

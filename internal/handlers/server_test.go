@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/action"
 	"switchboard/internal/auth"
 	"switchboard/internal/domain"
 	"switchboard/internal/metrics"
@@ -246,6 +247,6 @@ func TestAccessLogLineHasRequestFields(t *testing.T) {
 	}
 }
 
-func (f *fakeCallWidget) Act(context.Context, string, []byte) (domain.ActionResult, error) {
+func (f *fakeCallWidget) Perform(context.Context, action.Kind, *action.Request, string) (domain.ActionResult, error) {
 	return domain.ActionResult{Source: domain.SourceCallWidget}, f.err
 }

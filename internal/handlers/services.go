@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"switchboard/internal/action"
 	"switchboard/internal/domain"
 )
 
@@ -41,8 +42,9 @@ type CallsPage struct {
 	Next  *CallsQuery
 }
 
-// Actor performs CallWidget actions. endpoint is the vendor path below the
-// base URL ("share/new-contact", ...) and body the JSON object it documents.
+// Actor performs CallWidget actions: a validated request of kind (and,
+// for enrollments, the automation's id). Which vendor endpoint and body
+// carry it out is the upstream client's business.
 type Actor interface {
-	Act(ctx context.Context, endpoint string, body []byte) (domain.ActionResult, error)
+	Perform(ctx context.Context, kind action.Kind, req *action.Request, automationID string) (domain.ActionResult, error)
 }

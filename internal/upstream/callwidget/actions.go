@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"switchboard/internal/action"
 	"switchboard/internal/domain"
 	"switchboard/internal/upstream/upstreamhttp"
 )
@@ -25,6 +26,22 @@ const (
 	ActionNewSMSCall    Action = "/share/new-sms-call"
 	ActionNewAutomation Action = "/share/new-automation"
 )
+
+// Perform carries out a validated action request of kind: it picks the
+// endpoint (new-call or new-sms-call by whether a message is given) and
+// builds the body the endpoint documents (see bodyFor), then sends it as
+// Act does. automationID is used for enrollments only.
+func (c *Client) Perform(ctx context.Context, kind action.Kind, req *action.Request, automationID string) (domain.ActionResult, *Response, error) {
+	endpoint := actionFor(kind, req)
+	if endpoint == "" {
+		return domain.ActionResult{}, nil, domain.Errorf(domain.CodeInternal, "callwidget: no endpoint for action kind %s", kind)
+	}
+	body, err := json.Marshal(bodyFor(kind, req, automationID))
+	if err != nil { // a struct of strings cannot fail to marshal
+		return domain.ActionResult{}, nil, domain.Wrap(err, domain.CodeInternal, "callwidget: action body")
+	}
+	return c.Act(ctx, endpoint, body)
+}
 
 // notSentAttempts is how often an action is tried when the connection is
 // refused: that failure proves the upstream never saw the request, so one

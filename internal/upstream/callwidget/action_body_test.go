@@ -1,60 +1,79 @@
-package action
+package callwidget
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 
-	"switchboard/internal/domain"
+	"switchboard/internal/action"
 )
 
-func TestUpstreamBodyPerEndpoint(t *testing.T) {
+// body returns a JSON action request with the docs' contact and install
+// numbers plus the given members.
+func body(members ...string) string {
+	all := append([]string{`"phone": "+17862455063"`, `"install": "+17866275049"`}, members...)
+	return "{" + strings.Join(all, ", ") + "}"
+}
+
+// mustDecode decodes a valid action request the way the handlers do.
+func mustDecode(t *testing.T, kind action.Kind, s string) *action.Request {
+	t.Helper()
+	req, err := action.Decode(strings.NewReader(s), "application/json", kind, time.Date(2024, 6, 15, 12, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatalf("Decode(%s): %v", s, err)
+	}
+	return req
+}
+
+func TestActionBodyPerEndpoint(t *testing.T) {
 	full := `"first_name": "Test", "last_name": "User", "email": "testuser@gmail.com",
 		"department": "Sales", "birthday": "1990-06-02", "tags": ["vip", "lead"]`
 	const people = `"first_name":"Test","last_name":"User","email":"testuser@gmail.com",` +
 		`"phone":"+17862455063","install":"+17866275049"`
 	tests := []struct {
 		name         string
-		kind         Kind
+		kind         action.Kind
 		body         string
 		automationID string
-		wantEndpoint string
+		wantEndpoint Action
 		wantJSON     string
 	}{
 		{"a contact sends every field with birthday as bday and the tags under both names",
-			KindContact, body(full), "", EndpointNewContact,
+			action.KindContact, body(full), "", ActionNewContact,
 			`{` + people + `,"department":"Sales","bday":"1990-06-02","tag":["vip","lead"],"tags":["vip","lead"]}`},
 		{"a call without a message goes to new-call without tags",
-			KindCall, body(full), "", EndpointNewCall,
+			action.KindCall, body(full), "", ActionNewCall,
 			`{` + people + `,"department":"Sales","bday":"1990-06-02"}`},
 		{"a call with a message goes to new-sms-call with the message and tags",
-			KindCall, body(full, `"message": "Test Message"`), "", EndpointNewSMSCall,
+			action.KindCall, body(full, `"message": "Test Message"`), "", ActionNewSMSCall,
 			`{` + people + `,"department":"Sales","bday":"1990-06-02","message":"Test Message","tag":["vip","lead"],"tags":["vip","lead"]}`},
 		{"a text goes to new-sms with the message and tags",
-			KindMessage, body(full, `"message": "Test Message"`), "", EndpointNewSMS,
+			action.KindMessage, body(full, `"message": "Test Message"`), "", ActionNewSMS,
 			`{` + people + `,"department":"Sales","bday":"1990-06-02","message":"Test Message","tag":["vip","lead"],"tags":["vip","lead"]}`},
 		{"an enrollment goes to new-automation with the automation id as a string",
-			KindEnrollment, body(full), "7", EndpointNewAutomation,
+			action.KindEnrollment, body(full), "7", ActionNewAutomation,
 			`{` + people + `,"automation":"7","department":"Sales","bday":"1990-06-02","tag":["vip","lead"],"tags":["vip","lead"]}`},
 		{"absent optional fields are omitted from a contact",
-			KindContact, body(), "", EndpointNewContact,
+			action.KindContact, body(), "", ActionNewContact,
 			`{"phone":"+17862455063","install":"+17866275049"}`},
 		{"absent optional fields are omitted from a text",
-			KindMessage, body(`"message": "hi"`), "", EndpointNewSMS,
+			action.KindMessage, body(`"message": "hi"`), "", ActionNewSMS,
 			`{"phone":"+17862455063","install":"+17866275049","message":"hi"}`},
 		{"absent optional fields are omitted from an enrollment",
-			KindEnrollment, body(), "12", EndpointNewAutomation,
+			action.KindEnrollment, body(), "12", ActionNewAutomation,
 			`{"phone":"+17862455063","install":"+17866275049","automation":"12"}`},
 		{"normalized numbers are sent",
-			KindContact, `{"phone": " +4402071234567 ", "install": "+17866275049"}`, "", EndpointNewContact,
+			action.KindContact, `{"phone": " +4402071234567 ", "install": "+17866275049"}`, "", ActionNewContact,
 			`{"phone":"+442071234567","install":"+17866275049"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := mustDecode(t, tt.kind, tt.body)
-			if got := req.Endpoint(tt.kind); got != tt.wantEndpoint {
+			if got := actionFor(tt.kind, req); got != tt.wantEndpoint {
 				t.Errorf("got endpoint %q, want %q", got, tt.wantEndpoint)
 			}
-			got, err := json.Marshal(req.UpstreamBody(tt.kind, tt.automationID))
+			got, err := json.Marshal(bodyFor(tt.kind, req, tt.automationID))
 			if err != nil {
 				t.Fatalf("marshal: %v", err)
 			}
@@ -65,52 +84,19 @@ func TestUpstreamBodyPerEndpoint(t *testing.T) {
 	}
 }
 
-func TestEndpointOfAnInvalidKindIsEmpty(t *testing.T) {
-	req := &Request{Phone: contactPhone, Install: installPhone}
-	if got := req.Endpoint(0); got != "" {
+func TestActionOfAnInvalidKindIsEmpty(t *testing.T) {
+	req := &action.Request{Phone: "+17862455063", Install: "+17866275049"}
+	if got := actionFor(0, req); got != "" {
 		t.Errorf("got %q, want \"\"", got)
 	}
 }
 
-func TestUpstreamBodySharesNoMemoryWithTheRequest(t *testing.T) {
-	req := mustDecode(t, KindMessage, body(`"first_name": "Test"`, `"tags": ["vip"]`, `"message": "hi"`))
-	b := req.UpstreamBody(KindMessage, "")
+func TestActionBodySharesNoMemoryWithTheRequest(t *testing.T) {
+	req := mustDecode(t, action.KindMessage, body(`"first_name": "Test"`, `"tags": ["vip"]`, `"message": "hi"`))
+	b := bodyFor(action.KindMessage, req, "")
 	*b.FirstName, *b.Message = "changed", "changed"
 	b.Tag[0], b.Tags[0] = "changed", "changed"
 	if *req.FirstName != "Test" || *req.Message != "hi" || req.Tags[0] != "vip" {
-		t.Errorf("got request %s after changing the upstream body, want it unchanged", describe(req))
-	}
-}
-
-func TestParseAutomationID(t *testing.T) {
-	tests := []struct {
-		name string
-		id   string
-		ok   bool
-	}{
-		{"a small integer is valid", "1", true},
-		{"an 18-digit integer is valid", "123456789012345678", true},
-		{"an empty id is refused", "", false},
-		{"zero is refused", "0", false},
-		{"a leading zero is refused", "01", false},
-		{"a negative id is refused", "-1", false},
-		{"a name is refused", "keyword", false},
-		{"a 19-digit integer is refused", "1234567890123456789", false},
-		{"an id with a space is refused", "1 ", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseAutomationID(tt.id)
-			if tt.ok {
-				if err != nil || got != tt.id {
-					t.Fatalf("got %q, %v, want %q, nil", got, err, tt.id)
-				}
-				return
-			}
-			de := domainError(t, err)
-			if de.Code != domain.CodeValidation || len(de.Fields) != 1 || de.Fields[0].Field != "id" {
-				t.Fatalf("got %v with fields %+v, want a validation error on id", de, de.Fields)
-			}
-		})
+		t.Errorf("got request %+v after changing the upstream body, want it unchanged", *req)
 	}
 }

@@ -1,25 +1,15 @@
-package action
+package callwidget
 
 import (
 	"slices"
 
-	"switchboard/internal/domain"
+	"switchboard/internal/action"
 )
 
-// The CallWidget action endpoints, as paths below the API base
-// (…/api/v1/), without a leading slash.
-const (
-	EndpointNewContact    = "share/new-contact"
-	EndpointNewCall       = "share/new-call"
-	EndpointNewSMSCall    = "share/new-sms-call"
-	EndpointNewSMS        = "share/new-sms"
-	EndpointNewAutomation = "share/new-automation"
-)
-
-// CallWidgetBody is the JSON body of a CallWidget action request. Absent
-// optional fields are omitted; the field order is fixed, so its encoding
-// is deterministic.
-type CallWidgetBody struct {
+// actionBody is the JSON body of a CallWidget action request. Absent
+// optional fields are omitted; the field order is fixed, so its encoding is
+// deterministic.
+type actionBody struct {
 	FirstName  *string `json:"first_name,omitempty"`
 	LastName   *string `json:"last_name,omitempty"`
 	Email      *string `json:"email,omitempty"`
@@ -39,29 +29,29 @@ type CallWidgetBody struct {
 	Tags []string `json:"tags,omitempty"`
 }
 
-// Endpoint returns the CallWidget endpoint that carries out r for kind:
-// a call with a message is new-sms-call, one without is new-call. It
-// returns "" for an invalid kind.
-func (r *Request) Endpoint(kind Kind) string {
+// actionFor returns the endpoint that carries out a request of kind: a
+// call with a message is new-sms-call, one without is new-call. It returns
+// "" for an invalid kind.
+func actionFor(kind action.Kind, r *action.Request) Action {
 	switch kind {
-	case KindContact:
-		return EndpointNewContact
-	case KindCall:
+	case action.KindContact:
+		return ActionNewContact
+	case action.KindCall:
 		if r.Message != nil {
-			return EndpointNewSMSCall
+			return ActionNewSMSCall
 		}
-		return EndpointNewCall
-	case KindMessage:
-		return EndpointNewSMS
-	case KindEnrollment:
-		return EndpointNewAutomation
+		return ActionNewCall
+	case action.KindMessage:
+		return ActionNewSMS
+	case action.KindEnrollment:
+		return ActionNewAutomation
 	}
 	return ""
 }
 
-// UpstreamBody returns the body to send to r.Endpoint(kind). automationID
-// is used for KindEnrollment only and must already be valid (see
-// ParseAutomationID). An endpoint gets only the fields its docs show:
+// bodyFor returns the body to send to actionFor(kind, r). automationID is
+// used for KindEnrollment only and must already be valid (see
+// action.ParseAutomationID). An endpoint gets only the fields its docs show:
 //
 //   - phone and install go as E.164, the docs' "international format";
 //     birthday goes as "bday"; names, email and department pass through.
@@ -75,8 +65,8 @@ func (r *Request) Endpoint(kind Kind) string {
 //     example ("automation": "1").
 //
 // The result shares no memory with r.
-func (r *Request) UpstreamBody(kind Kind, automationID string) CallWidgetBody {
-	b := CallWidgetBody{
+func bodyFor(kind action.Kind, r *action.Request, automationID string) actionBody {
+	b := actionBody{
 		FirstName:  clonePtr(r.FirstName),
 		LastName:   clonePtr(r.LastName),
 		Email:      clonePtr(r.Email),
@@ -85,14 +75,14 @@ func (r *Request) UpstreamBody(kind Kind, automationID string) CallWidgetBody {
 		Department: clonePtr(r.Department),
 		Bday:       clonePtr(r.Birthday),
 	}
-	endpoint := r.Endpoint(kind)
-	if endpoint != EndpointNewCall {
+	endpoint := actionFor(kind, r)
+	if endpoint != ActionNewCall {
 		b.Tag, b.Tags = slices.Clone(r.Tags), slices.Clone(r.Tags)
 	}
 	switch endpoint {
-	case EndpointNewSMS, EndpointNewSMSCall:
+	case ActionNewSMS, ActionNewSMSCall:
 		b.Message = clonePtr(r.Message)
-	case EndpointNewAutomation:
+	case ActionNewAutomation:
 		b.Automation = automationID
 	}
 	return b
@@ -105,24 +95,4 @@ func clonePtr(p *string) *string {
 	}
 	s := *p
 	return &s
-}
-
-// maxAutomationIDDigits bounds an automation id to what fits an int64.
-const maxAutomationIDDigits = 18
-
-// ParseAutomationID validates the {id} of
-// POST /v1/automations/{id}/enrollments: CallWidget's automation ids are
-// positive integers (GET /share/automations lists "id": 1), so anything
-// else could only fail upstream. The error is a validation *domain.Error
-// naming the field "id".
-func ParseAutomationID(s string) (string, error) {
-	ok := len(s) > 0 && len(s) <= maxAutomationIDDigits && s[0] != '0'
-	for i := 0; ok && i < len(s); i++ {
-		ok = s[i] >= '0' && s[i] <= '9'
-	}
-	if !ok {
-		return "", domain.ValidationError(domain.FieldError{Field: "id",
-			Message: "must be a positive integer automation id"})
-	}
-	return s, nil
 }
