@@ -11,11 +11,6 @@ import (
 	"switchboard/internal/domain"
 )
 
-// MaxBodyBytes is the largest action body accepted (SPEC §3: 64 KiB).
-// Decode enforces it itself, so the package is safe without the HTTP
-// layer's http.MaxBytesReader.
-const MaxBodyBytes = 64 << 10
-
 // checkContentType accepts application/json and any application/*+json
 // type, case-insensitively, with parameters. A charset other than UTF-8 is
 // refused: JSON on the wire is UTF-8 (RFC 8259 §8.1), and a body declared
@@ -51,7 +46,7 @@ func isJSONMediaType(mediaType string) bool {
 	return ok && len(sub) > len("+json") && strings.HasSuffix(sub, "+json")
 }
 
-// readBody reads at most MaxBodyBytes from body. A longer body, whether
+// readBody reads at most domain.MaxBodyBytes from body. A longer body, whether
 // this package's own cap or the HTTP layer's *http.MaxBytesError finds it,
 // is payload-too-large; another read failure (the client went away) is a
 // validation error on "body", since nothing usable arrived.
@@ -59,11 +54,11 @@ func readBody(body io.Reader) ([]byte, error) {
 	if body == nil {
 		return nil, nil
 	}
-	data, err := io.ReadAll(io.LimitReader(body, MaxBodyBytes+1))
+	data, err := io.ReadAll(io.LimitReader(body, domain.MaxBodyBytes+1))
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge) || (err == nil && len(data) > MaxBodyBytes):
-		e := domain.Errorf(domain.CodePayloadTooLarge, "the request body exceeds %d bytes", MaxBodyBytes)
+	case errors.As(err, &tooLarge) || (err == nil && len(data) > domain.MaxBodyBytes):
+		e := domain.Errorf(domain.CodePayloadTooLarge, "the request body exceeds %d bytes", domain.MaxBodyBytes)
 		if err != nil {
 			e.Err = fmt.Errorf("action: read body: %w", err)
 		}

@@ -146,10 +146,10 @@ func TestDecodeBodySize(t *testing.T) {
 		return b + strings.Repeat(" ", n-len(b))
 	}
 	t.Run("a body of exactly 64 KiB is accepted", func(t *testing.T) {
-		mustDecode(t, KindContact, padded(MaxBodyBytes))
+		mustDecode(t, KindContact, padded(domain.MaxBodyBytes))
 	})
 	t.Run("a body one byte over 64 KiB is too large", func(t *testing.T) {
-		_, err := decode(KindContact, padded(MaxBodyBytes+1))
+		_, err := decode(KindContact, padded(domain.MaxBodyBytes+1))
 		if got := domainError(t, err).Code; got != domain.CodePayloadTooLarge {
 			t.Fatalf("got code %q, want %q", got, domain.CodePayloadTooLarge)
 		}

@@ -6,7 +6,7 @@
 //
 // Every failure Decode returns is a *domain.Error: unsupported-media-type
 // for a body that is not JSON by its Content-Type, payload-too-large for a
-// body over MaxBodyBytes, and validation, listing every bad field at once,
+// body over domain.MaxBodyBytes, and validation, listing every bad field at once,
 // for anything else.
 //
 // Input rules the contract leaves open, decided here:

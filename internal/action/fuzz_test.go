@@ -57,7 +57,7 @@ func checkDecodeError(t *testing.T, err error, n int) {
 		t.Fatalf("got error %T %v, want a *domain.Error", err, err)
 	}
 	switch {
-	case n > MaxBodyBytes:
+	case n > domain.MaxBodyBytes:
 		if de.Code != domain.CodePayloadTooLarge {
 			t.Fatalf("got code %q for %d bytes, want %q", de.Code, n, domain.CodePayloadTooLarge)
 		}

@@ -79,7 +79,7 @@ func readBody(r *http.Request) ([]byte, error) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return nil, domain.Errorf(domain.CodePayloadTooLarge, "the request body exceeds %d bytes", MaxBodyBytes)
+		return nil, domain.Errorf(domain.CodePayloadTooLarge, "the request body exceeds %d bytes", domain.MaxBodyBytes)
 	case err != nil:
 		return nil, domain.Wrap(err, domain.CodeValidation, "the request body could not be read")
 	}

@@ -220,7 +220,7 @@ func TestRequestIDIsHonouredWhenSaneAndReplacedOtherwise(t *testing.T) {
 
 func TestBodyOver64KiBIsRefused(t *testing.T) {
 	g := newTestGateway(t)
-	body := bytes.NewReader(make([]byte, MaxBodyBytes+1))
+	body := bytes.NewReader(make([]byte, domain.MaxBodyBytes+1))
 	decodeProblem(t, g.do(t, "POST", "/v1/tags", "", body), 413, domain.CodePayloadTooLarge)
 }
 

@@ -7,6 +7,10 @@ const (
 	DefaultRateLimitPerMinute = 600
 	// MaxTenantIDLength is the longest tenant id.
 	MaxTenantIDLength = 63
+	// MaxBodyBytes is the largest request body accepted (SPEC §3: 64 KiB).
+	// The HTTP layer caps every body at it, and the action decoder enforces
+	// it itself, so that it is safe without the HTTP layer.
+	MaxBodyBytes = 64 << 10
 )
 
 // ValidTenantID reports whether id has the shape of a tenant id:
