@@ -87,10 +87,6 @@ type Client struct {
 // failed in transport.
 type Response struct {
 	*http.Response
-	// Next asks for the following page of a call listing; nil when there is
-	// none. It never holds the upstream's URL, so it is safe to put into a
-	// cursor handed to callers.
-	Next *CallsOptions
 	// RetryAfter is how long the upstream asked to wait (429 or 503), or
 	// zero.
 	RetryAfter time.Duration
