@@ -1,5 +1,6 @@
 // Package phonewagon is the client of the Phonewagon API: companies,
-// campaigns and the call history with its next-link pagination.
+// campaigns and the call history, walked page by page without losing the
+// calls that share a start time across a page boundary (walk.go).
 //
 // The vendor's JSON shapes stay inside this package; every method returns
 // the normalized records of package domain and fails with a *domain.Error
