@@ -198,17 +198,9 @@ func (s phonewagonService) Campaigns(ctx context.Context, companyID string) ([]d
 	})
 }
 
-func (s phonewagonService) Calls(ctx context.Context, q handlers.CallsQuery) (handlers.CallsPage, error) {
-	return guarded(ctx, s.br, func(ctx context.Context) (handlers.CallsPage, error) {
-		calls, resp, err := s.c.Calls(ctx, phonewagon.CallsOptions(q))
-		if err != nil {
-			return handlers.CallsPage{}, err
-		}
-		page := handlers.CallsPage{Calls: calls}
-		if resp != nil && resp.Next != nil {
-			next := handlers.CallsQuery(*resp.Next)
-			page.Next = &next
-		}
-		return page, nil
+func (s phonewagonService) Calls(ctx context.Context, q domain.CallsQuery) (domain.CallsPage, error) {
+	return guarded(ctx, s.br, func(ctx context.Context) (domain.CallsPage, error) {
+		page, _, err := s.c.Calls(ctx, q)
+		return page, err
 	})
 }

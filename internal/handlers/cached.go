@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"switchboard/internal/cache"
+	"switchboard/internal/domain"
 )
 
 // Response-cache lifetimes (SPEC §5).
@@ -82,7 +83,7 @@ func wantsRevalidation(r *http.Request) bool {
 
 // callsTTL is how long a calls page stays fresh: history whose window ended
 // over an hour ago no longer changes much; anything else may.
-func callsTTL(q CallsQuery, now time.Time) time.Duration {
+func callsTTL(q domain.CallsQuery, now time.Time) time.Duration {
 	if !q.End.IsZero() && now.Sub(q.End) > closedAfter {
 		return ttlClosedCalls
 	}

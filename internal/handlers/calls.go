@@ -21,7 +21,7 @@ type CallList struct {
 //
 //	@Summary		List calls
 //	@ID				listCalls
-//	@Description	One page of the Phonewagon call history, newest first. Follow `next_cursor` (or the `Link: rel="next"` header) with the same filters for the next page; the cursor is opaque, signed, and bound to the tenant and the filters. Scope `calls:read`.
+//	@Description	One page of the Phonewagon call history, newest first. Follow `next_cursor` (or the `Link: rel="next"` header) with the same filters for the next page; the cursor is opaque, signed, and bound to the tenant and the filters. Walking the pages serves every call exactly once, also when calls share a start time across a page boundary; a page may hold fewer than `limit` calls while more follow. Scope `calls:read`.
 //	@Tags			phonewagon
 //	@Produce		json
 //	@Security		bearerauth
@@ -51,21 +51,23 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
 	}
 	digest := f.digest()
 	q := f.firstPage(f.Limit)
+	q.SkipLimit = cursorSkipLimit
 	if f.Cursor != "" {
 		if q, err = s.cursors.verify(f.Cursor, t.ID, digest); err != nil {
 			return err
 		}
 	}
-	key := cache.Key(t.ID, t.PhonewagonAccount, "calls", digest, q.CompanyID, q.CampaignID,
-		strconv.FormatInt(unixMilli(q.Start), 10), strconv.FormatInt(unixMilli(q.End), 10), strconv.Itoa(q.PageSize))
-	return s.serveCached(w, r, t, key, func(ctx context.Context) (page, error) {
+	return s.serveCached(w, r, t, callsCacheKey(t, digest, q), func(ctx context.Context) (page, error) {
 		res, err := pw.Calls(ctx, q)
 		if err != nil {
 			return page{}, err
 		}
 		p := page{value: CallList{Data: nonNil(res.Calls)}, freshFor: callsTTL(q, time.Now())}
 		if res.Next != nil {
-			c := s.cursors.cursorFor(*res.Next, t.ID, digest)
+			c, err := s.cursors.cursorFor(*res.Next, t.ID, digest)
+			if err != nil {
+				return page{}, err
+			}
 			p.value = CallList{Data: nonNil(res.Calls), NextCursor: &c}
 			next := f.canonical(true)
 			next.Set("cursor", c)
@@ -73,4 +75,17 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
 		}
 		return p, nil
 	})
+}
+
+// callsCacheKey names the cached answer to q: the skipped ids are part of
+// the page asked for.
+func callsCacheKey(t *Tenant, digest string, q domain.CallsQuery) string {
+	start, end := strconv.FormatInt(unixMilli(q.Start), 10), strconv.FormatInt(unixMilli(q.End), 10)
+	if len(q.Skip) == 0 { // the first page of every listing: keep it allocation-light
+		return cache.Key(t.ID, t.PhonewagonAccount, "calls", digest, q.CompanyID, q.CampaignID,
+			start, end, strconv.Itoa(q.PageSize))
+	}
+	parts := append([]string{t.ID, t.PhonewagonAccount, "calls", digest, q.CompanyID, q.CampaignID,
+		start, end, strconv.Itoa(q.PageSize)}, q.Skip...)
+	return cache.Key(parts...)
 }

@@ -98,8 +98,8 @@ func parseTimeParam(q url.Values, name string, bad func(string, string)) time.Ti
 
 // firstPage is the upstream request for the first page. until is
 // exclusive on our side and end_time inclusive upstream, hence the 1 ms.
-func (f callsFilter) firstPage(pageSize int) CallsQuery {
-	q := CallsQuery{CompanyID: f.CompanyID, CampaignID: f.CampaignID, Start: f.Since, PageSize: pageSize}
+func (f callsFilter) firstPage(pageSize int) domain.CallsQuery {
+	q := domain.CallsQuery{CompanyID: f.CompanyID, CampaignID: f.CampaignID, Start: f.Since, PageSize: pageSize}
 	if !f.Until.IsZero() {
 		q.End = f.Until.Add(-time.Millisecond)
 	}

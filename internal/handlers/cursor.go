@@ -15,18 +15,31 @@ import (
 // MinCursorKeyBytes is the shortest accepted cursor signing key.
 const MinCursorKeyBytes = 32
 
+// Cursor bounds. A cursor carries the ids of the calls already served at
+// the instant where its page ended (the next page skips them), at most
+// cursorSkipLimit of them; a walk whose page boundary cuts an instant with
+// more calls than that fails with upstream-error rather than lose or repeat
+// a call (see phonewagon's walk.go). maxCursorLen bounds a whole cursor, on
+// the way in and on the way out: numeric upstream ids fit with room to spare.
+const (
+	cursorVersion   = 2 // version 1 cursors (no skip ids) are refused as invalid-cursor
+	cursorSkipLimit = 100
+	maxCursorLen    = 4096
+)
+
 // cursorPayload is what a calls cursor carries: the upstream request of the
 // next page and what it is bound to. It holds no URL and no credential; the
 // upstream host is always the tenant's configured one.
 type cursorPayload struct {
-	Version  int    `json:"v"`
-	Tenant   string `json:"t"`
-	Query    string `json:"q"` // digest of the normalized filters it belongs to
-	Start    int64  `json:"s,omitempty"`
-	End      int64  `json:"e,omitempty"`
-	PageSize int    `json:"n"`
-	Company  string `json:"c,omitempty"`
-	Campaign string `json:"g,omitempty"`
+	Version  int      `json:"v"`
+	Tenant   string   `json:"t"`
+	Query    string   `json:"q"` // digest of the normalized filters it belongs to
+	Start    int64    `json:"s,omitempty"`
+	End      int64    `json:"e,omitempty"`
+	PageSize int      `json:"n"`
+	Company  string   `json:"c,omitempty"`
+	Campaign string   `json:"g,omitempty"`
+	Skip     []string `json:"k,omitempty"` // ids served at End
 }
 
 // cursorSigner makes and checks tamper-evident cursors: base64url(payload)
@@ -36,11 +49,16 @@ type cursorSigner struct {
 	key []byte
 }
 
-func (c cursorSigner) sign(p cursorPayload) string {
-	p.Version = 1
+func (c cursorSigner) sign(p cursorPayload) (string, error) {
+	p.Version = cursorVersion
 	body, _ := json.Marshal(p) // a struct of strings and ints cannot fail
 	enc := base64.RawURLEncoding
-	return enc.EncodeToString(body) + "." + enc.EncodeToString(c.mac(body))
+	cursor := enc.EncodeToString(body) + "." + enc.EncodeToString(c.mac(body))
+	if len(cursor) > maxCursorLen {
+		return "", &domain.Error{Code: domain.CodeUpstreamError,
+			Message: "the upstream's call ids are too long to continue this listing; ask for larger pages"}
+	}
+	return cursor, nil
 }
 
 func (c cursorSigner) mac(body []byte) []byte {
@@ -53,12 +71,12 @@ var errCursor = errors.New("cursor check failed")
 
 // verify returns the page request a cursor stands for, provided it was made
 // by this gateway for this tenant and these filters.
-func (c cursorSigner) verify(cursor, tenant, query string) (CallsQuery, error) {
-	invalid := func(cause error) (CallsQuery, error) {
-		return CallsQuery{}, &domain.Error{Code: domain.CodeInvalidCursor,
+func (c cursorSigner) verify(cursor, tenant, query string) (domain.CallsQuery, error) {
+	invalid := func(cause error) (domain.CallsQuery, error) {
+		return domain.CallsQuery{}, &domain.Error{Code: domain.CodeInvalidCursor,
 			Message: "cursor is not valid for this request; start again without it", Err: cause}
 	}
-	if len(cursor) > 1024 {
+	if len(cursor) > maxCursorLen {
 		return invalid(errors.New("cursor too long"))
 	}
 	b64, sig64, ok := strings.Cut(cursor, ".")
@@ -72,13 +90,17 @@ func (c cursorSigner) verify(cursor, tenant, query string) (CallsQuery, error) {
 		return invalid(errCursor)
 	}
 	var p cursorPayload
-	if err := json.Unmarshal(body, &p); err != nil || p.Version != 1 {
+	if err := json.Unmarshal(body, &p); err != nil || p.Version != cursorVersion {
 		return invalid(errCursor)
 	}
 	if p.Tenant != tenant || p.Query != query {
 		return invalid(errors.New("cursor bound to another tenant or query"))
 	}
-	q := CallsQuery{CompanyID: p.Company, CampaignID: p.Campaign, PageSize: p.PageSize}
+	if len(p.Skip) > cursorSkipLimit {
+		return invalid(errors.New("cursor skips too many ids"))
+	}
+	q := domain.CallsQuery{CompanyID: p.Company, CampaignID: p.Campaign, PageSize: p.PageSize,
+		Skip: p.Skip, SkipLimit: cursorSkipLimit}
 	if p.Start != 0 {
 		q.Start = time.UnixMilli(p.Start).UTC()
 	}
@@ -89,9 +111,9 @@ func (c cursorSigner) verify(cursor, tenant, query string) (CallsQuery, error) {
 }
 
 // cursorFor encodes the next page's request.
-func (c cursorSigner) cursorFor(next CallsQuery, tenant, query string) string {
+func (c cursorSigner) cursorFor(next domain.CallsQuery, tenant, query string) (string, error) {
 	p := cursorPayload{Tenant: tenant, Query: query, PageSize: next.PageSize,
-		Company: next.CompanyID, Campaign: next.CampaignID}
+		Company: next.CompanyID, Campaign: next.CampaignID, Skip: next.Skip}
 	if !next.Start.IsZero() {
 		p.Start = next.Start.UnixMilli()
 	}

@@ -4,25 +4,17 @@ import (
 	"bufio"
 	"encoding/json"
 	"log/slog"
-	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"switchboard/internal/domain"
-)
-
-// Export media types.
-const (
-	mediaNDJSON = "application/x-ndjson"
-	mediaCSV    = "text/csv"
 )
 
 // exportCalls godoc
 //
 //	@Summary		Export calls
 //	@ID				exportCalls
-//	@Description	Every call matching the filters, all upstream pages, streamed as they arrive: NDJSON (one call per line, the default) or CSV with `Accept: text/csv`. Paging upstream stops when the client goes away. An upstream failure after the stream has begun aborts the connection, so a partial export never looks complete. Scope `calls:read`.
+//	@Description	Every call matching the filters, all upstream pages, streamed as they arrive: NDJSON (one call per line, the default) or CSV (with its header row first, even when no call matches) when `Accept` prefers `text/csv`. `Accept` q-values are honoured; an `Accept` that allows neither type gets NDJSON. Every call appears exactly once, newest first. The export starts once a first Phonewagon budget slot is free within 2 s (else 503); once streaming, it waits for the budget between pages for as long as the client stays connected. Paging upstream stops when the client goes away. Any other upstream failure after the stream has begun aborts the connection, so a partial export never looks complete. `HEAD` answers the headers without reading any call or spending budget. Scope `calls:read`.
 //	@Tags			phonewagon
 //	@Produce		application/x-ndjson,text/csv
 //	@Security		bearerauth
@@ -47,34 +39,37 @@ func (s *Server) exportCalls(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	media := negotiateExport(r.Header.Get("Accept"))
+	if r.Method == http.MethodHead {
+		// HEAD reads no call: no upstream request, no budget slot.
+		setExportHeaders(w, t, media)
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
 	ctx := r.Context()
 	// The first page is fetched before any byte is written, so that its
-	// failure is still an ordinary problem response.
-	page, err := pw.Calls(ctx, f.firstPage(exportPageSize))
+	// failure (a budget with no slot free within its wait included) is
+	// still an ordinary problem response.
+	page, err := pw.Calls(ctx, f.firstPage(s.exportTuning.size()))
 	if err != nil {
 		return err
 	}
 
-	setBudgetHeader(w, t)
-	media := negotiateExport(r.Header.Get("Accept"))
-	h := w.Header()
-	h.Set("Content-Type", media+"; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if media == mediaCSV {
-		h.Set("Content-Disposition", `attachment; filename="calls.csv"`)
-	}
+	setExportHeaders(w, t, media)
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // the stream may outlast the server's WriteTimeout
 	w.WriteHeader(http.StatusOK)
 
 	bw := bufio.NewWriterSize(w, 32<<10)
 	enc := newExportEncoder(media, bw)
+	if enc.begin() != nil {
+		return nil // the client went away; nothing more to say to it
+	}
 	rows := 0
 	for {
 		for i := range page.Calls {
 			if err := enc.write(&page.Calls[i]); err != nil {
-				return nil // the client went away; nothing more to say to it
+				return nil
 			}
 			rows++
 		}
@@ -84,7 +79,7 @@ func (s *Server) exportCalls(w http.ResponseWriter, r *http.Request) error {
 		if page.Next == nil || ctx.Err() != nil {
 			return nil
 		}
-		if page, err = pw.Calls(ctx, *page.Next); err != nil {
+		if page, err = s.nextExportPage(ctx, pw, *page.Next); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -99,26 +94,21 @@ func (s *Server) exportCalls(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
-// negotiateExport picks CSV when the caller asks for it and NDJSON
-// otherwise (the default, also for */* and a missing Accept).
-func negotiateExport(accept string) string {
-	for _, part := range strings.Split(accept, ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil || params["q"] == "0" {
-			continue
-		}
-		switch mt {
-		case mediaCSV:
-			return mediaCSV
-		case mediaNDJSON:
-			return mediaNDJSON
-		}
+// setExportHeaders writes the headers of an export in media.
+func setExportHeaders(w http.ResponseWriter, t *Tenant, media string) {
+	setBudgetHeader(w, t)
+	h := w.Header()
+	h.Set("Content-Type", media+"; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if media == mediaCSV {
+		h.Set("Content-Disposition", `attachment; filename="calls.csv"`)
 	}
-	return mediaNDJSON
 }
 
 // exportEncoder writes calls in one export format.
 type exportEncoder interface {
+	begin() error // what precedes the first call (CSV: the header row)
 	write(c *domain.Call) error
 	flush() error
 }
@@ -132,5 +122,6 @@ func newExportEncoder(media string, w *bufio.Writer) exportEncoder {
 
 type ndjsonEncoder struct{ enc *json.Encoder }
 
+func (e ndjsonEncoder) begin() error                { return nil }
 func (e ndjsonEncoder) write(c *domain.Call) error { return e.enc.Encode(c) } // Encode ends each value with \n
 func (e ndjsonEncoder) flush() error               { return nil }

@@ -20,22 +20,25 @@ var csvHeader = []string{
 }
 
 type csvEncoder struct {
-	w          *csv.Writer
-	row        []string
-	headerDone bool
+	w   *csv.Writer
+	row []string
 }
 
 func newCSVEncoder(w *bufio.Writer) *csvEncoder {
 	return &csvEncoder{w: csv.NewWriter(w), row: make([]string, 0, len(csvHeader))}
 }
 
-func (e *csvEncoder) write(c *domain.Call) error {
-	if !e.headerDone {
-		e.headerDone = true
-		if err := e.w.Write(csvHeader); err != nil {
-			return err
-		}
+// begin writes the header row: every CSV export starts with it, also one
+// that no call matches (SPEC §3).
+func (e *csvEncoder) begin() error {
+	if err := e.w.Write(csvHeader); err != nil {
+		return err
 	}
+	e.w.Flush()
+	return e.w.Error()
+}
+
+func (e *csvEncoder) write(c *domain.Call) error {
 	a := &c.Attribution
 	var started, duration, first string
 	if c.StartedAt != nil {

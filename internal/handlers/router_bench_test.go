@@ -139,11 +139,12 @@ func (f benchPhonewagon) Campaigns(context.Context, string) ([]domain.Campaign, 
 	return nil, nil
 }
 
-func (f benchPhonewagon) Calls(_ context.Context, q CallsQuery) (CallsPage, error) {
+func (f benchPhonewagon) Calls(_ context.Context, q domain.CallsQuery) (domain.CallsPage, error) {
 	page := f.calls[:min(q.PageSize, len(f.calls))]
 	next := q
-	next.End = page[len(page)-1].StartedAt.Add(-time.Millisecond)
-	return CallsPage{Calls: page, Next: &next}, nil
+	next.End = *page[len(page)-1].StartedAt
+	next.Skip = []string{page[len(page)-1].ID}
+	return domain.CallsPage{Calls: page, Next: &next}, nil
 }
 
 // newBenchServer builds the gateway as main wires it, with one tenant whose
@@ -206,11 +207,11 @@ func benchCalls(b *testing.B, n int) []domain.Call {
 	if err != nil {
 		b.Fatalf("phonewagon: %v", err)
 	}
-	calls, _, err := pw.Calls(context.Background(), phonewagon.CallsOptions{PageSize: n})
-	if err != nil || len(calls) != n {
-		b.Fatalf("got %d calls, %v; want %d", len(calls), err, n)
+	page, _, err := pw.Calls(context.Background(), domain.CallsQuery{PageSize: n})
+	if err != nil || len(page.Calls) != n {
+		b.Fatalf("got %d calls, %v; want %d", len(page.Calls), err, n)
 	}
-	return calls
+	return page.Calls
 }
 
 func mustCache(b *testing.B, cfg cache.Config) *cache.Cache {

@@ -85,6 +85,8 @@ type Server struct {
 	inflightTTL time.Duration
 	limiters    map[string]*httprate.RateLimiter
 	router      chi.Router
+
+	exportTuning // zero in production; see export_pace.go
 }
 
 // New validates cfg and builds the router.

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"time"
 
 	"switchboard/internal/action"
 	"switchboard/internal/domain"
@@ -22,24 +21,9 @@ type CallWidgetService interface {
 type PhonewagonService interface {
 	Companies(ctx context.Context) ([]domain.Company, error)
 	Campaigns(ctx context.Context, companyID string) ([]domain.Campaign, error)
-	Calls(ctx context.Context, q CallsQuery) (CallsPage, error)
-}
-
-// CallsQuery is one upstream page request of the call history. Zero Start
-// and End mean unset; End is inclusive, in milliseconds as the upstream has it.
-type CallsQuery struct {
-	CompanyID  string
-	CampaignID string
-	Start      time.Time
-	End        time.Time
-	PageSize   int
-}
-
-// CallsPage is one page of calls and the request for the next page, nil on
-// the last one.
-type CallsPage struct {
-	Calls []domain.Call
-	Next  *CallsQuery
+	// Calls returns one page of the call history and the query of the
+	// next one (see domain.CallsQuery).
+	Calls(ctx context.Context, q domain.CallsQuery) (domain.CallsPage, error)
 }
 
 // Actor performs CallWidget actions: a validated request of kind (and,

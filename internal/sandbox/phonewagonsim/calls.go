@@ -36,7 +36,7 @@ func (s *Server) calls(w http.ResponseWriter, r *http.Request, acct *account) {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	all := acct.data.Calls // newest first, unique start times
+	all := acct.data.Calls // newest first; ties by descending id
 	i := sort.Search(len(all), func(i int) bool { return all[i].StartTime <= q.end })
 	page := callsPage{Calls: make([]Call, 0, min(q.pageSize, 64))}
 	for ; i < len(all) && all[i].StartTime >= q.start; i++ {
@@ -98,7 +98,9 @@ func parseCallsQuery(v url.Values, nowMS int64) (callsQuery, error) {
 // end+1, in the scheme of the docs' sample
 // (".../calls?page_size=1&start_time=0&end_time=1575322415999&"): the
 // effective page size, the same start_time, end_time just below the last
-// returned start_time, every pair followed by '&'. The sample drops the
+// returned start_time, every pair followed by '&'. Like the real upstream's,
+// this link skips the calls that share the last returned start_time but did
+// not fit on the page; a client must not follow it blindly. The sample drops the
 // campaign_id its request had; that would widen the query on the next page,
 // so the simulator keeps both filters, after end_time.
 func nextURL(r *http.Request, q callsQuery, end int64) string {

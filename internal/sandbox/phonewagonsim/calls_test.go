@@ -83,19 +83,22 @@ func TestCallDataLooksLikeTheDocsSample(t *testing.T) {
 	d := newFixture(t, nil).dataset(t, acmeID)
 	e164 := regexp.MustCompile(`^\+1\d{10}$`)
 	seen := map[string]int{}
-	starts := map[int64]bool{}
+	perSecond := map[int64]int{}
 	numbers := map[string]bool{}
 	for i, c := range d.Calls {
 		if !e164.MatchString(c.FromNumber) || !e164.MatchString(c.ToNumber) {
 			t.Fatalf("call %d: got from %q to %q, want E.164", c.ID, c.FromNumber, c.ToNumber)
 		}
 		numbers[c.FromNumber], numbers[c.ToNumber] = true, true
-		if starts[c.StartTime] {
-			t.Fatalf("call %d: got a repeated start_time %d, want unique ones", c.ID, c.StartTime)
+		if c.StartTime%1000 != 0 {
+			t.Fatalf("call %d: got start_time %d, want whole seconds like the real upstream", c.ID, c.StartTime)
 		}
-		starts[c.StartTime] = true
-		if i > 0 && c.StartTime >= d.Calls[i-1].StartTime {
+		perSecond[c.StartTime]++
+		if i > 0 && c.StartTime > d.Calls[i-1].StartTime {
 			t.Fatalf("call %d: got start_time %d after %d, want newest first", c.ID, c.StartTime, d.Calls[i-1].StartTime)
+		}
+		if i > 0 && c.StartTime == d.Calls[i-1].StartTime && c.ID >= d.Calls[i-1].ID {
+			t.Fatalf("call %d: got it after call %d of the same second, want descending ids", c.ID, d.Calls[i-1].ID)
 		}
 		seen["status="+c.Status]++
 		seen["direction="+c.Direction]++
@@ -114,6 +117,14 @@ func TestCallDataLooksLikeTheDocsSample(t *testing.T) {
 		if c.IsFirstTimeCaller {
 			seen["first time"]++
 		}
+	}
+	for _, n := range perSecond {
+		if n >= 3 {
+			seen["burst"]++
+		}
+	}
+	if seen["burst"] < 50 {
+		t.Errorf("got %d seconds with 3 calls or more, want bursts like the real upstream's (50 or more)", seen["burst"])
 	}
 	for n := range numbers {
 		if p, err := phonenumbers.Parse(n, ""); err != nil || !phonenumbers.IsValidNumber(p) {
@@ -134,20 +145,38 @@ func TestCallDataLooksLikeTheDocsSample(t *testing.T) {
 	}
 }
 
-func TestFollowingNextURLsReturnsEveryCallOnceNewestFirst(t *testing.T) {
-	f := newFixture(t, nil)
-	calls, pages := walk(t, f, "/calls?page_size=300")
-	want := f.dataset(t, acmeID).Calls
-	if len(calls) != len(want) {
-		t.Fatalf("got %d calls, want %d", len(calls), len(want))
-	}
-	for i := range want {
-		if calls[i].ID != want[i].ID {
-			t.Fatalf("call %d: got id %d, want %d", i, calls[i].ID, want[i].ID)
+func TestFollowingNextURLsLosesTheRestOfABurstCutByAPageLikeTheRealUpstream(t *testing.T) {
+	f := newFixture(t, func(c *phonewagonsim.Config) { c.RatePerMinute = 1000 })
+	calls, _ := walk(t, f, "/calls?page_size=7")
+	all := f.dataset(t, acmeID).Calls
+	got := map[int64]bool{}
+	for i, c := range calls {
+		if got[c.ID] {
+			t.Fatalf("call %d: got it twice, want every call at most once", c.ID)
+		}
+		got[c.ID] = true
+		if i > 0 && c.StartTime > calls[i-1].StartTime {
+			t.Fatalf("call %d: got it after a newer one, want newest first", c.ID)
 		}
 	}
-	if wantPages := (len(want) + 299) / 300; pages != wantPages {
-		t.Errorf("got %d pages, want %d", pages, wantPages)
+	// What the walk misses is exactly the rest of bursts cut by a page:
+	// calls sharing the start_time of a page's last call.
+	pageEnds := map[int64]bool{}
+	for i := 6; i < len(calls); i += 7 {
+		pageEnds[calls[i].StartTime] = true
+	}
+	lost := 0
+	for _, c := range all {
+		if got[c.ID] {
+			continue
+		}
+		lost++
+		if !pageEnds[c.StartTime] {
+			t.Errorf("call %d at %d: lost, want only calls of a page's last second lost", c.ID, c.StartTime)
+		}
+	}
+	if lost == 0 {
+		t.Errorf("got every one of %d calls, want the next link to skip the rest of a cut burst", len(all))
 	}
 }
 

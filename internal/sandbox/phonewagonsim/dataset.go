@@ -67,9 +67,11 @@ type Dataset struct {
 	Companies []Company
 	// Campaigns of every company, grouped by company in company order.
 	Campaigns []Campaign
-	// Calls in the order GET /calls returns them: newest first. Every
-	// start_time is unique within the dataset, so paging by
-	// end_time = last start_time - 1 never skips or repeats a record.
+	// Calls in the order GET /calls returns them: newest first, and within
+	// one start_time by descending id. Start times are whole seconds and
+	// often shared by a burst of calls, as on the real upstream, so paging
+	// by the next link (end_time = last start_time - 1) skips the rest of a
+	// burst that a page boundary cuts.
 	Calls []Call
 }
 

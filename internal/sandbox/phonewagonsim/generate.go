@@ -69,21 +69,29 @@ func (g *generator) companies() []Company {
 	return out
 }
 
-// calls returns n calls, newest first, the newest starting at anchor.
-// Start times strictly decrease (every gap is at least 1 ms), so each
-// start_time is unique in the account: the docs' pagination, which asks for
-// end_time = last start_time - 1, then never skips a record that shares a
-// millisecond with the last one of a page.
+// calls returns n calls, newest first, the newest starting at anchor's
+// second. Start times are whole seconds, as the real upstream's are, and
+// about one in four is a burst of 2–8 calls in the same second (a campaign
+// launch, a busy line): the upstream's own next link, which asks for
+// end_time = last start_time - 1, skips the rest of a burst that a page
+// boundary cuts, and a walk over this data shows it.
 func (g *generator) calls(accountID int64, n int, anchor time.Time, lines []line) []Call {
 	out := make([]Call, n)
 	if n == 0 {
 		return out
 	}
-	avgGap := int64(spread/time.Millisecond) / int64(n)
-	start := anchor.UnixMilli()
-	for i := range out {
-		out[i].StartTime = start
-		start -= 1 + g.r.Int64N(2*avgGap+1)
+	avgGap := int64(spread/time.Second) / int64(n) // seconds between bursts, on average
+	start := anchor.Truncate(time.Second).UnixMilli()
+	for i := 0; i < n; {
+		burst := 1
+		if g.r.IntN(4) == 0 {
+			burst = 2 + g.r.IntN(7)
+		}
+		for ; burst > 0 && i < n; burst-- {
+			out[i].StartTime = start
+			i++
+		}
+		start -= 1000 * (1 + g.r.Int64N(2*avgGap+1))
 	}
 	callers := make([]caller, max(10, n/3))
 	for i := range callers {

@@ -6,49 +6,32 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"time"
 
 	"switchboard/internal/domain"
 )
 
 // MaxPageSize is the largest page the upstream serves; it truncates bigger
-// requests to it, and so does CallsOptions.
+// requests to it, and so does the client.
 const MaxPageSize = 1000
 
-// CallsOptions selects a page of the call history. The zero value asks for
-// the upstream's defaults: every call of the account, up to MaxPageSize.
-type CallsOptions struct {
-	// CompanyID limits the page to one company (an id from Companies).
-	CompanyID string
-	// CampaignID limits the page to one campaign (an id from Campaigns).
-	CampaignID string
-	// Start and End bound the calls' start time; zero means unset (the
-	// upstream defaults to the epoch and to now). Sent as epoch milliseconds.
-	Start, End time.Time
-	// PageSize is the number of calls per page; 0 means the upstream's
-	// default, other values are clamped to 1..MaxPageSize.
-	PageSize int
-}
-
-// query encodes o as the /calls query string.
-func (o CallsOptions) query() url.Values {
-	q := url.Values{}
-	if o.CompanyID != "" {
-		q.Set("company_id", o.CompanyID)
+// callsParams encodes q as the /calls query string. page_size leaves room
+// for the ids q skips (see upstreamPageSize).
+func callsParams(q domain.CallsQuery) url.Values {
+	v := url.Values{}
+	if q.CompanyID != "" {
+		v.Set("company_id", q.CompanyID)
 	}
-	if o.CampaignID != "" {
-		q.Set("campaign_id", o.CampaignID)
+	if q.CampaignID != "" {
+		v.Set("campaign_id", q.CampaignID)
 	}
-	if !o.Start.IsZero() {
-		q.Set("start_time", strconv.FormatInt(o.Start.UnixMilli(), 10))
+	if !q.Start.IsZero() {
+		v.Set("start_time", strconv.FormatInt(q.Start.UnixMilli(), 10))
 	}
-	if !o.End.IsZero() {
-		q.Set("end_time", strconv.FormatInt(o.End.UnixMilli(), 10))
+	if !q.End.IsZero() {
+		v.Set("end_time", strconv.FormatInt(q.End.UnixMilli(), 10))
 	}
-	if o.PageSize != 0 {
-		q.Set("page_size", strconv.Itoa(min(max(o.PageSize, 1), MaxPageSize)))
-	}
-	return q
+	v.Set("page_size", strconv.Itoa(upstreamPageSize(q)))
+	return v
 }
 
 // call is one element of the vendor's "calls" list.
@@ -88,65 +71,75 @@ type call struct {
 	UTMTerm           flexString `json:"utm_term"`
 }
 
-// Calls returns one page of the call history. When there are more,
-// Response.Next holds the options for the following page; pass them back
-// unchanged to get it.
+// Calls returns one page of the call history for q and, when more calls
+// match, the query of the following page (see walk.go): pass it back
+// unchanged to get that page. Walking the pages this way serves every call
+// exactly once, newest first, even when calls share a start time across a
+// page boundary; the upstream's own next link is used only as the sign that
+// more calls match, never followed.
 //
 // Phonewagon API: GET /calls
-func (c *Client) Calls(ctx context.Context, opts CallsOptions) ([]domain.Call, *Response, error) {
+func (c *Client) Calls(ctx context.Context, q domain.CallsQuery) (domain.CallsPage, *Response, error) {
 	const op = "phonewagon: list calls"
-	if !opts.Start.IsZero() && !opts.End.IsZero() && opts.End.Before(opts.Start) {
-		return nil, nil, fmt.Errorf("%s: %w", op,
+	if !q.Start.IsZero() && !q.End.IsZero() && q.End.Before(q.Start) {
+		return domain.CallsPage{}, nil, fmt.Errorf("%s: %w", op,
 			domain.ValidationError(domain.FieldError{Field: "end", Message: "must not be before start"}))
 	}
-	body, resp, err := c.get(ctx, "calls", c.endpointURL("/calls", opts.query()), callsBodyLimit)
+	body, resp, err := c.get(ctx, "calls", c.endpointURL("/calls", callsParams(q)), callsBodyLimit)
 	if err != nil {
-		return nil, resp, fmt.Errorf("%s: %w", op, err)
+		return domain.CallsPage{}, resp, fmt.Errorf("%s: %w", op, err)
 	}
-	calls, next, err := c.decodeCalls(body, opts)
+	listed, more, err := c.decodeCalls(body)
 	if err != nil {
-		return nil, resp, fmt.Errorf("%s: %w", op, err)
+		return domain.CallsPage{}, resp, fmt.Errorf("%s: %w", op, err)
 	}
-	resp.Next = next
-	return calls, resp, nil
+	page, err := pageOf(q, listed, more)
+	if err != nil {
+		return domain.CallsPage{}, resp, fmt.Errorf("%s: %w", op, err)
+	}
+	return page, resp, nil
 }
 
-// decodeCalls decodes and normalizes a /calls body; prev are the options of
-// the request that produced it.
-func (c *Client) decodeCalls(body []byte, prev CallsOptions) ([]domain.Call, *CallsOptions, error) {
+// decodeCalls decodes and normalizes a /calls body. more reports whether
+// the body carries a next link, after checking that the link points at this
+// account's /calls (see checkNext).
+func (c *Client) decodeCalls(body []byte) (listed []listedCall, more bool, err error) {
 	raw, top, err := decodeEnvelope(body, "calls")
 	if err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
 	list, err := decodeList[call](raw, "calls")
 	if err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
-	out := make([]domain.Call, 0, len(list))
+	listed = make([]listedCall, 0, len(list))
 	for i, v := range list {
 		if v.ID == "" {
-			return nil, nil, missingID("calls", i)
+			return nil, false, missingID("calls", i)
 		}
 		rec, err := normalizeCall(v)
 		if err != nil {
-			return nil, nil, badAnswer(fmt.Errorf("decode calls[%d]: %w", i, err))
+			return nil, false, badAnswer(fmt.Errorf("decode calls[%d]: %w", i, err))
 		}
-		out = append(out, rec)
+		l := listedCall{call: rec, startMillis: -1}
+		if v.StartTime.set {
+			l.startMillis = v.StartTime.value
+		}
+		listed = append(listed, l)
 	}
 
 	// "next" absent, null or "" all mean this is the last page.
 	var link *string
 	if rawNext, ok := top["next"]; ok {
 		if err := json.Unmarshal(rawNext, &link); err != nil {
-			return nil, nil, badAnswer(fmt.Errorf("decode next: %w", err))
+			return nil, false, badAnswer(fmt.Errorf("decode next: %w", err))
 		}
 	}
 	if link == nil || *link == "" {
-		return out, nil, nil
+		return listed, false, nil
 	}
-	next, err := c.parseNext(*link, prev)
-	if err != nil {
-		return nil, nil, badAnswer(fmt.Errorf("decode next: %w", err))
+	if err := c.checkNext(*link); err != nil {
+		return nil, false, badAnswer(fmt.Errorf("decode next: %w", err))
 	}
-	return out, next, nil
+	return listed, true, nil
 }

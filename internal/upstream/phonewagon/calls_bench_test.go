@@ -42,14 +42,12 @@ func BenchmarkDecodeCalls(b *testing.B) {
 	if err != nil {
 		b.Fatalf("New: %v", err)
 	}
-	prev := CallsOptions{PageSize: 100}
-
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		calls, next, err := c.decodeCalls(body, prev)
-		if err != nil || len(calls) != 100 || next == nil {
-			b.Fatalf("got %d calls, next %v, %v; want 100 and a next page", len(calls), next, err)
+		calls, more, err := c.decodeCalls(body)
+		if err != nil || len(calls) != 100 || !more {
+			b.Fatalf("got %d calls, more %v, %v; want 100 and a next page", len(calls), more, err)
 		}
 	}
 }

@@ -48,7 +48,7 @@ func sampleClient(t *testing.T, body []byte) *Client {
 }
 
 // sampleOptions is the doc's sample request: campaign_id=s2212&end_time=1573072575990&page_size=1.
-var sampleOptions = CallsOptions{CampaignID: "s2212", End: time.UnixMilli(1573072575990), PageSize: 1}
+var sampleOptions = domain.CallsQuery{CampaignID: "s2212", End: time.UnixMilli(1573072575990), PageSize: 1}
 
 func readSample(t *testing.T) []byte {
 	t.Helper()
@@ -60,14 +60,14 @@ func readSample(t *testing.T) []byte {
 }
 
 func TestCallsNormalizesTheDocumentedSample(t *testing.T) {
-	calls, resp, err := sampleClient(t, readSample(t)).Calls(context.Background(), sampleOptions)
+	page, _, err := sampleClient(t, readSample(t)).Calls(context.Background(), sampleOptions)
 	if err != nil {
 		t.Fatalf("got error %v, want nil", err)
 	}
 	got, err := json.MarshalIndent(struct {
-		Calls []domain.Call `json:"calls"`
-		Next  *CallsOptions `json:"next"`
-	}{calls, resp.Next}, "", "  ")
+		Calls []domain.Call      `json:"calls"`
+		Next  *domain.CallsQuery `json:"next"`
+	}{page.Calls, page.Next}, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestCallsNormalizesTheDocumentedSample(t *testing.T) {
 	}
 
 	// The golden file is reviewed once; these pin the decisions in it.
-	c := calls[0]
+	c := page.Calls[0]
 	checks := []struct {
 		field     string
 		got, want any
@@ -101,8 +101,9 @@ func TestCallsNormalizesTheDocumentedSample(t *testing.T) {
 		{"account_id", *c.AccountID, "696"},
 		{"referrer", *c.Attribution.Referrer, "http://yahoo.com/yahoo.html"},
 		{"gclid", c.Attribution.ClickIDs.GCLID, (*string)(nil)},
-		{"next campaign carried over", resp.Next.CampaignID, "s2212"},
-		{"next end", resp.Next.End.UnixMilli(), int64(1575322415999)},
+		{"next campaign carried over", page.Next.CampaignID, "s2212"},
+		{"next end is the last start, not the link's start - 1", page.Next.End.UnixMilli(), int64(1575322416000)},
+		{"next skips the call served at that instant", page.Next.Skip, []string{"6315"}},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -136,7 +137,7 @@ func TestCallsAcceptsNumbersAndBooleansSentAsStrings(t *testing.T) {
 				t.Fatalf("got error %v, want nil", err)
 			}
 			if !reflect.DeepEqual(got, want) {
-				t.Errorf("got %+v, want %+v", got[0], want[0])
+				t.Errorf("got %+v, want %+v", got.Calls[0], want.Calls[0])
 			}
 		})
 	}
@@ -166,24 +167,26 @@ func TestCallsSendsItsOptions(t *testing.T) {
 	start := time.Date(2019, 12, 1, 0, 0, 0, 0, time.FixedZone("EST", -5*3600))
 	tests := []struct {
 		name string
-		opts CallsOptions
+		opts domain.CallsQuery
 		want url.Values
 	}{
-		{"no options send no query", CallsOptions{}, url.Values{}},
-		{"every option is sent", CallsOptions{CompanyID: "1386", CampaignID: "s2212", Start: start, End: start.Add(time.Hour), PageSize: 50},
+		{"no options send only the default page size", domain.CallsQuery{}, url.Values{"page_size": {"1000"}}},
+		{"every option is sent", domain.CallsQuery{CompanyID: "1386", CampaignID: "s2212", Start: start, End: start.Add(time.Hour), PageSize: 50},
 			url.Values{"company_id": {"1386"}, "campaign_id": {"s2212"}, "start_time": {"1575176400000"}, "end_time": {"1575180000000"}, "page_size": {"50"}}},
-		{"a page size over the cap is clamped to 1000", CallsOptions{PageSize: 5000}, url.Values{"page_size": {"1000"}}},
-		{"a page size of 1000 is kept", CallsOptions{PageSize: 1000}, url.Values{"page_size": {"1000"}}},
-		{"a page size of 1 is kept", CallsOptions{PageSize: 1}, url.Values{"page_size": {"1"}}},
-		{"a negative page size is clamped to 1", CallsOptions{PageSize: -3}, url.Values{"page_size": {"1"}}},
+		{"a page size over the cap is clamped to 1000", domain.CallsQuery{PageSize: 5000}, url.Values{"page_size": {"1000"}}},
+		{"a page size of 1000 is kept", domain.CallsQuery{PageSize: 1000}, url.Values{"page_size": {"1000"}}},
+		{"a page size of 1 is kept", domain.CallsQuery{PageSize: 1}, url.Values{"page_size": {"1"}}},
+		{"a negative page size is clamped to 1", domain.CallsQuery{PageSize: -3}, url.Values{"page_size": {"1"}}},
+		{"skipped ids widen the page size", domain.CallsQuery{PageSize: 7, Skip: []string{"1", "2"}}, url.Values{"page_size": {"9"}}},
+		{"skipped ids widen it up to the cap", domain.CallsQuery{PageSize: 999, Skip: []string{"1", "2"}}, url.Values{"page_size": {"1000"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t, nil)
 			f.mux.HandleFunc("/calls", reply(t, tt.want, `{"calls":[]}`))
-			got, resp, err := f.client.Calls(context.Background(), tt.opts)
-			if err != nil || got == nil || len(got) != 0 || resp.Next != nil {
-				t.Errorf("got %v, next %v, error %v; want an empty page and no next", got, resp.Next, err)
+			got, _, err := f.client.Calls(context.Background(), tt.opts)
+			if err != nil || got.Calls == nil || len(got.Calls) != 0 || got.Next != nil {
+				t.Errorf("got %v, next %v, error %v; want an empty page and no next", got.Calls, got.Next, err)
 			}
 		})
 	}
@@ -192,7 +195,7 @@ func TestCallsSendsItsOptions(t *testing.T) {
 func TestCallsWithEndBeforeStartIsAValidationError(t *testing.T) {
 	f := setup(t, nil)
 	now := time.Date(2019, 12, 2, 0, 0, 0, 0, time.UTC)
-	_, _, err := f.client.Calls(context.Background(), CallsOptions{Start: now, End: now.Add(-time.Second)})
+	_, _, err := f.client.Calls(context.Background(), domain.CallsQuery{Start: now, End: now.Add(-time.Second)})
 	if got := domain.ErrorCode(err); got != domain.CodeValidation {
 		t.Errorf("got code %s, want %s", got, domain.CodeValidation)
 	}
@@ -201,7 +204,7 @@ func TestCallsWithEndBeforeStartIsAValidationError(t *testing.T) {
 	}
 }
 
-func TestCallsFollowsNextWithTheRequestFiltersCarriedOver(t *testing.T) {
+func TestCallsContinuesFromTheLastStartTimeNotFromTheNextLink(t *testing.T) {
 	f := setup(t, nil)
 	page := 0
 	f.mux.HandleFunc("/calls", func(w http.ResponseWriter, r *http.Request) {
@@ -209,27 +212,28 @@ func TestCallsFollowsNextWithTheRequestFiltersCarriedOver(t *testing.T) {
 		switch page {
 		case 1:
 			testRequest(t, r, url.Values{"campaign_id": {"s2212"}, "page_size": {"1"}})
-			// Like the doc's sample, the next link drops campaign_id.
+			// Like the doc's sample, the next link drops campaign_id and asks
+			// for end_time = start_time - 1, which would lose call 2.
 			next := f.server.URL + baseURLPath + "/calls?page_size=1&start_time=0&end_time=1575322415999&"
-			_, _ = w.Write([]byte(`{"calls":[{"id":1}],"next":"` + next + `"}`))
+			_, _ = w.Write([]byte(`{"calls":[{"id":1,"start_time":1575322416000}],"next":"` + next + `"}`))
 		case 2:
-			testRequest(t, r, url.Values{"campaign_id": {"s2212"}, "page_size": {"1"}, "start_time": {"0"}, "end_time": {"1575322415999"}})
-			_, _ = w.Write([]byte(`{"calls":[{"id":2}],"next":null}`))
+			testRequest(t, r, url.Values{"campaign_id": {"s2212"}, "page_size": {"2"}, "end_time": {"1575322416000"}})
+			_, _ = w.Write([]byte(`{"calls":[{"id":1,"start_time":1575322416000},{"id":2,"start_time":1575322416000}],"next":null}`))
 		default:
 			t.Errorf("page %d requested, want 2 pages", page)
 		}
 	})
 
-	first, resp, err := f.client.Calls(context.Background(), CallsOptions{CampaignID: "s2212", PageSize: 1})
-	if err != nil || len(first) != 1 || resp.Next == nil {
-		t.Fatalf("page 1: got %v, next %v, error %v; want one call and a next page", first, resp.Next, err)
+	first, _, err := f.client.Calls(context.Background(), domain.CallsQuery{CampaignID: "s2212", PageSize: 1})
+	if err != nil || len(first.Calls) != 1 || first.Next == nil {
+		t.Fatalf("page 1: got %v, next %v, error %v; want one call and a next page", first.Calls, first.Next, err)
 	}
-	second, resp, err := f.client.Calls(context.Background(), *resp.Next)
-	if err != nil || len(second) != 1 || second[0].ID != "2" {
-		t.Fatalf("page 2: got %v, error %v; want call 2", second, err)
+	second, _, err := f.client.Calls(context.Background(), *first.Next)
+	if err != nil || len(second.Calls) != 1 || second.Calls[0].ID != "2" {
+		t.Fatalf("page 2: got %v, error %v; want call 2", second.Calls, err)
 	}
-	if resp.Next != nil {
-		t.Errorf("page 2: got next %+v, want none", resp.Next)
+	if second.Next != nil {
+		t.Errorf("page 2: got next %+v, want none", second.Next)
 	}
 }
 
@@ -253,7 +257,7 @@ func TestCallsRejectsANextLinkOffTheConfiguredAPI(t *testing.T) {
 		{"an unknown parameter", `"` + self + `/calls?page_size=1&cursor=abc"`},
 		{"a repeated parameter", `"` + self + `/calls?page_size=1&page_size=2"`},
 		{"a time that is not milliseconds", `"` + self + `/calls?start_time=yesterday"`},
-		{"a link to the same page again", `"` + self + `/calls?page_size=2"`},
+		{"a page of no call that claims more", `"` + self + `/calls?page_size=2"`},
 		{"a link that is not a string", `5`},
 		{"a link that is not a URL", `"http://[::1"`},
 	}
@@ -265,7 +269,7 @@ func TestCallsRejectsANextLinkOffTheConfiguredAPI(t *testing.T) {
 		t.Run("a next link to "+tt.name+" is an upstream error and never requested", func(t *testing.T) {
 			f.hits.Store(0)
 			next.Store(&tt.next)
-			_, _, err := f.client.Calls(context.Background(), CallsOptions{PageSize: 2})
+			_, _, err := f.client.Calls(context.Background(), domain.CallsQuery{PageSize: 2})
 			if got := domain.ErrorCode(err); got != domain.CodeUpstreamError {
 				t.Errorf("got code %s (%v), want %s", got, err, domain.CodeUpstreamError)
 			}

@@ -1,5 +1,6 @@
 // Package phonewagon is the client of the Phonewagon API: companies,
-// campaigns and the call history with its next-link pagination.
+// campaigns and the call history, walked page by page without losing the
+// calls that share a start time across a page boundary (walk.go).
 //
 // The vendor's JSON shapes stay inside this package; every method returns
 // the normalized records of package domain and fails with a *domain.Error
@@ -87,10 +88,6 @@ type Client struct {
 // failed in transport.
 type Response struct {
 	*http.Response
-	// Next asks for the following page of a call listing; nil when there is
-	// none. It never holds the upstream's URL, so it is safe to put into a
-	// cursor handed to callers.
-	Next *CallsOptions
 	// RetryAfter is how long the upstream asked to wait (429 or 503), or
 	// zero.
 	RetryAfter time.Duration

@@ -65,7 +65,7 @@ func TestBudgetRefusalSendsNothing(t *testing.T) {
 	calls := map[string]func() error{
 		"companies": func() error { _, _, err := f.client.Companies(context.Background()); return err },
 		"campaigns": func() error { _, _, err := f.client.Campaigns(context.Background(), "1"); return err },
-		"calls":     func() error { _, _, err := f.client.Calls(context.Background(), CallsOptions{}); return err },
+		"calls":     func() error { _, _, err := f.client.Calls(context.Background(), domain.CallsQuery{}); return err },
 	}
 	for name, call := range calls {
 		t.Run("a refused "+name+" request never reaches the network", func(t *testing.T) {
@@ -122,7 +122,7 @@ func TestObserveReportsEachRequest(t *testing.T) {
 	_, _, _ = f.client.Companies(context.Background())
 	_, _, _ = f.client.Campaigns(context.Background(), "1")
 	f.server.Close()
-	_, _, _ = f.client.Calls(context.Background(), CallsOptions{})
+	_, _, _ = f.client.Calls(context.Background(), domain.CallsQuery{})
 
 	want := []obs{{"companies", 200}, {"campaigns", 502}, {"calls", 0}}
 	mu.Lock()

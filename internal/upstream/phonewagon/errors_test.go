@@ -61,7 +61,7 @@ func TestUpstreamAnswersMapToDomainErrors(t *testing.T) {
 				_, _ = w.Write([]byte(tt.body))
 			})
 
-			_, resp, err := f.client.Calls(context.Background(), CallsOptions{})
+			_, resp, err := f.client.Calls(context.Background(), domain.CallsQuery{})
 			var de *domain.Error
 			if !errors.As(err, &de) {
 				t.Fatalf("got %v, want a *domain.Error", err)

@@ -167,11 +167,11 @@ func TestEveryVendorFieldLandsInItsNormalizedPlace(t *testing.T) {
 		fields[vendor] = "value-of-" + vendor
 	}
 	body := patchSample(t, readSample(t), fields)
-	calls, _, err := sampleClient(t, body).Calls(context.Background(), sampleOptions)
+	page, _, err := sampleClient(t, body).Calls(context.Background(), sampleOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := json.Marshal(calls[0])
+	raw, _ := json.Marshal(page.Calls[0])
 	var doc map[string]any
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
