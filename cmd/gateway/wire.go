@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
 
-	"switchboard/internal/action"
 	"switchboard/internal/breaker"
 	"switchboard/internal/config"
-	"switchboard/internal/domain"
 	"switchboard/internal/handlers"
 	"switchboard/internal/metrics"
 	"switchboard/internal/upstream/callwidget"
@@ -60,7 +57,7 @@ func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *sl
 			if err != nil {
 				return nil, err
 			}
-			ht.CallWidget = callWidgetService{c: c, br: br}
+			ht.CallWidget = callwidget.NewService(c, br)
 		}
 		if pw := t.Phonewagon; pw != nil {
 			ht.PhonewagonAccount = pw.Account()
@@ -89,7 +86,7 @@ func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *sl
 			if err != nil {
 				return nil, err
 			}
-			ht.Phonewagon = phonewagonService{c: c, br: br}
+			ht.Phonewagon = phonewagon.NewService(c, br)
 		}
 		out[t.ID] = ht
 	}
@@ -118,89 +115,5 @@ func newBreaker(name string, m *metrics.Metrics, logger *slog.Logger) (*breaker.
 			m.BreakerState.WithLabelValues(name).Set(float64(to))
 			logger.Warn("upstream circuit breaker", "breaker", name, "from", from.String(), "to", to.String())
 		},
-	})
-}
-
-// guarded runs call through br and returns its value.
-func guarded[T any](ctx context.Context, br *breaker.Breaker, call func(ctx context.Context) (T, error)) (T, error) {
-	var v T
-	err := br.Do(ctx, func(ctx context.Context) error {
-		var err error
-		v, err = call(ctx)
-		return err
-	})
-	return v, err
-}
-
-// callWidgetService adapts the CallWidget client to the handlers'
-// interface; every call goes through the account's circuit breaker.
-type callWidgetService struct {
-	c  *callwidget.Client
-	br *breaker.Breaker
-}
-
-func (s callWidgetService) Installs(ctx context.Context) ([]domain.Install, error) {
-	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Install, error) {
-		v, _, err := s.c.Installs(ctx)
-		return v, err
-	})
-}
-
-func (s callWidgetService) Departments(ctx context.Context) ([]domain.Lookup, error) {
-	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Lookup, error) {
-		v, _, err := s.c.Departments(ctx)
-		return v, err
-	})
-}
-
-func (s callWidgetService) Tags(ctx context.Context) ([]domain.Lookup, error) {
-	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Lookup, error) {
-		v, _, err := s.c.Tags(ctx)
-		return v, err
-	})
-}
-
-func (s callWidgetService) Automations(ctx context.Context) ([]domain.Lookup, error) {
-	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Lookup, error) {
-		v, _, err := s.c.Automations(ctx)
-		return v, err
-	})
-}
-
-// Perform sends an action. A refusal by the open breaker never reached the
-// upstream, so it stays retriable.
-func (s callWidgetService) Perform(ctx context.Context, kind action.Kind, req *action.Request, automationID string) (domain.ActionResult, error) {
-	return guarded(ctx, s.br, func(ctx context.Context) (domain.ActionResult, error) {
-		v, _, err := s.c.Perform(ctx, kind, req, automationID)
-		return v, err
-	})
-}
-
-// phonewagonService adapts the Phonewagon client to the handlers'
-// interface; every call goes through the account's circuit breaker, outside
-// the budget, so that a refusal never spends a budget slot.
-type phonewagonService struct {
-	c  *phonewagon.Client
-	br *breaker.Breaker
-}
-
-func (s phonewagonService) Companies(ctx context.Context) ([]domain.Company, error) {
-	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Company, error) {
-		v, _, err := s.c.Companies(ctx)
-		return v, err
-	})
-}
-
-func (s phonewagonService) Campaigns(ctx context.Context, companyID string) ([]domain.Campaign, error) {
-	return guarded(ctx, s.br, func(ctx context.Context) ([]domain.Campaign, error) {
-		v, _, err := s.c.Campaigns(ctx, companyID)
-		return v, err
-	})
-}
-
-func (s phonewagonService) Calls(ctx context.Context, q domain.CallsQuery) (domain.CallsPage, error) {
-	return guarded(ctx, s.br, func(ctx context.Context) (domain.CallsPage, error) {
-		page, _, err := s.c.Calls(ctx, q)
-		return page, err
 	})
 }
