@@ -122,6 +122,6 @@ func newExportEncoder(media string, w *bufio.Writer) exportEncoder {
 
 type ndjsonEncoder struct{ enc *json.Encoder }
 
-func (e ndjsonEncoder) begin() error                { return nil }
+func (e ndjsonEncoder) begin() error               { return nil }
 func (e ndjsonEncoder) write(c *domain.Call) error { return e.enc.Encode(c) } // Encode ends each value with \n
 func (e ndjsonEncoder) flush() error               { return nil }

@@ -17,7 +17,7 @@ const minExportPause = time.Second
 // exportTuning is what an export's pacing runs on; the zero value is
 // production's. Tests set a small page size and a fake clock.
 type exportTuning struct {
-	pageSize int                                             // upstream page size; 0 = exportPageSize
+	pageSize int                                              // upstream page size; 0 = exportPageSize
 	sleep    func(ctx context.Context, d time.Duration) error // nil = a timer
 }
 
