@@ -1,0 +1,19 @@
+// Package mirror keeps a synced copy of a Phonewagon account's call history
+// in the shared state (Redis, or memory without Redis) and answers call
+// queries from it without spending the account's upstream budget (SPEC §7).
+//
+// The files say what they do:
+//
+//   - store.go: the Store interface, its records and queries; store_memory.go
+//     and store_redis.go implement it, and store_suite_test.go is the one
+//     conformance suite both pass.
+//   - lease.go: one syncer per account across replicas, with a fencing token
+//     that every write of the sync carries.
+//   - walk.go, backfill.go, follow.go, revisit.go: the three kinds of sync
+//     work, each an exact walk of the upstream's pages (no call lost or
+//     repeated at a page boundary), checkpointed so an interrupted walk
+//     resumes where it stopped.
+//   - syncer.go: the loop per account that holds the lease and schedules the
+//     work through the budget's background lane.
+//   - query.go: filters and the keyset cursor of a mirrored page.
+package mirror
