@@ -8,6 +8,11 @@ import (
 	"switchboard/internal/storehealth"
 )
 
+// settleRetry is the longest a request refused while the shared window is
+// being re-seeded is told to wait: one heartbeat, by which the other replicas
+// have re-seeded.
+const settleRetry = DefaultHeartbeatInterval
+
 // decide admits one request (take) or reports the budget (a peek): on the
 // shared store when its health allows and its window can be trusted, else on
 // this replica's ledger with its share of the limit.
@@ -37,6 +42,11 @@ func (b *Budget) decide(ctx context.Context, take bool) (Decision, error) {
 		d = b.local(take)
 		if d.Admitted {
 			b.push(ctx)
+		} else {
+			// The window settles as soon as the other replicas re-seed,
+			// on their next heartbeat: worth a wait, not a minute's
+			// refusal.
+			d.RetryAfter = min(d.RetryAfter, settleRetry)
 		}
 		return d, nil
 	case ctx.Err() != nil:
@@ -119,9 +129,12 @@ func (b *Budget) push(ctx context.Context) {
 
 // Sync re-seeds the shared window with this replica's admissions if it was
 // lost or missed them: after an outage, or when the window this replica
-// seeded is gone. Run it on every heartbeat (Replicas.OnBeat), so that a
-// replica without traffic of its own still re-seeds, and the others can
-// trust the window again. It does nothing while the store is down.
+// seeded is gone; then it reads the window's count, so that the other
+// replicas' admissions are known when an outage starts. Run it on every
+// heartbeat (Replicas.OnBeat), so that a replica without traffic of its own
+// still re-seeds, the others can trust the window again, and what it carries
+// into an outage is at most one heartbeat old. It does nothing while the
+// store is down.
 func (b *Budget) Sync(ctx context.Context) {
 	if b.resyncer == nil {
 		return
@@ -130,7 +143,15 @@ func (b *Budget) Sync(ctx context.Context) {
 		if err := b.catchUp(ctx); err != nil {
 			return err
 		}
-		return b.resync(ctx, false)
+		if err := b.resync(ctx, false); err != nil {
+			return err
+		}
+		d, err := b.store.Peek(ctx, b.account, b.limit, b.window)
+		if err != nil {
+			return err
+		}
+		b.own.carry(d.Used, b.now(), b.window)
+		return nil
 	})
 	if err != nil && ctx.Err() == nil && !errors.Is(err, storehealth.ErrDown) {
 		b.storeError(err)

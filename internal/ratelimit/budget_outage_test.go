@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"switchboard/internal/domain"
 	"switchboard/internal/ratelimit"
 	"switchboard/internal/storehealth"
 )
@@ -116,8 +117,10 @@ func newReplica(t *testing.T, prefix string, limit int) *budgetReplica {
 	return r
 }
 
-// beatAll runs one heartbeat round on every replica, twice, so that each
-// has counted all of them.
+// beatAll runs two heartbeat rounds on every replica, as Replicas.Run does
+// (a beat, then the budget's Sync), so that each has counted all of them and
+// joined the budget's shared window: a deployment that has been running for
+// a couple of seconds.
 func beatAll(t *testing.T, rs ...*budgetReplica) {
 	t.Helper()
 	for range 2 {
@@ -125,6 +128,7 @@ func beatAll(t *testing.T, rs ...*budgetReplica) {
 			if err := r.replicas.Beat(t.Context()); err != nil {
 				t.Fatalf("heartbeat: %v", err)
 			}
+			r.budget.Sync(t.Context())
 		}
 	}
 }
@@ -173,6 +177,18 @@ func TestBudgetHoldsAcrossSharedStateFailures(t *testing.T) {
 			// The share is 5. b last saw all 8 in the shared window, so it
 			// admits nothing more; a last saw only its own 4, so it takes
 			// one: 9, never more than 10, however the 8 were split.
+			served: 9,
+		},
+		{
+			name: "an outage after another replica's burst counts the burst its heartbeat saw",
+			run: func(t *testing.T, _ string, a, b *budgetReplica, up *upstream) {
+				b.send(t, up, 9)
+				a.budget.Sync(t.Context()) // a's heartbeat
+				a.loseRedis()
+				b.loseRedis()
+				a.send(t, up, limit)
+				b.send(t, up, limit)
+			},
 			served: 9,
 		},
 		{
@@ -323,5 +339,25 @@ func eventuallyLive(t *testing.T, r *ratelimit.Replicas, want int) {
 			t.Fatalf("got %d live after 2s, want %d", r.Live(), want)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestBudgetRefusalWhileTheWindowIsReseededAsksForOneHeartbeat(t *testing.T) {
+	rdb := newRedisClient(t)
+	prefix := testPrefix(t, rdb)
+	a, b := newReplica(t, prefix, 10), newReplica(t, prefix, 10)
+	beatAll(t, a, b)
+	up := &upstream{}
+	b.send(t, up, 6)
+	a.send(t, up, 2) // a has seen b's 6
+	flush(t, prefix)
+
+	err := a.budget.Wait(t.Context())
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Code != domain.CodeUpstreamBudget {
+		t.Fatalf("got %v, want %s while b has not re-seeded", err, domain.CodeUpstreamBudget)
+	}
+	if de.RetryAfter <= 0 || de.RetryAfter > ratelimit.DefaultHeartbeatInterval {
+		t.Errorf("got Retry-After %v, want at most one heartbeat (%v)", de.RetryAfter, ratelimit.DefaultHeartbeatInterval)
 	}
 }

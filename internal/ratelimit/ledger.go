@@ -55,12 +55,19 @@ func (l *ledger) insert(at time.Time, id string) {
 }
 
 // carry remembers the shared window's count at now, of which this replica's
-// own admissions are known: the rest are the other replicas'.
+// own admissions are known: the rest are the other replicas'. A larger count
+// carried earlier is kept while it can still be in the window: a smaller
+// count may come from a window that was just lost and not yet re-seeded, and
+// over-counting only makes the fallback more careful.
 func (l *ledger) carry(count int, now time.Time, window time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.trim(now, window)
-	l.carried = max(0, count-len(l.own))
+	others := max(0, count-len(l.own))
+	if others < l.carried && l.carriedAt.Add(window).After(now) {
+		return
+	}
+	l.carried = others
 	l.carriedAt = now
 }
 
