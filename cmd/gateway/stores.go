@@ -66,6 +66,9 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 	if err != nil {
 		return nil, err
 	}
+	if err := m.Registry().Register(storehealth.Gauge(health, "redis")); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	replicas, err := ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: cfg.RedisPrefix + "budget:", Health: health})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"switchboard/internal/storehealth"
 )
 
@@ -155,5 +157,25 @@ func TestNewRefusesNegativeDurations(t *testing.T) {
 				t.Error("got no error, want one")
 			}
 		})
+	}
+}
+
+func TestGaugeFollowsTheHealth(t *testing.T) {
+	h, _, _ := newHealth(t, storehealth.Config{})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(storehealth.Gauge(h, "redis"))
+	read := func() float64 {
+		mfs, err := reg.Gather()
+		if err != nil || len(mfs) != 1 || len(mfs[0].GetMetric()) != 1 {
+			t.Fatalf("got %v, %v; want one gauge", mfs, err)
+		}
+		return mfs[0].GetMetric()[0].GetGauge().GetValue()
+	}
+	if got := read(); got != 1 {
+		t.Errorf("healthy: got %v, want 1", got)
+	}
+	h.Failed()
+	if got := read(); got != 0 {
+		t.Errorf("down: got %v, want 0", got)
 	}
 }
