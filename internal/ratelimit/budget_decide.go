@@ -76,6 +76,11 @@ func (b *Budget) shared(ctx context.Context, take bool) (Decision, error) {
 			return Decision{}, err
 		}
 		d, err = b.store.Admit(ctx, b.account, b.limit, b.window)
+		if errors.Is(err, ErrResync) {
+			// Lost again between the re-seed and the admission (a second
+			// flush): Redis works, the window is just not trustworthy yet.
+			err = ErrUnsettled
+		}
 	}
 	return d, err
 }
