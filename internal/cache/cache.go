@@ -57,7 +57,8 @@ type Config struct {
 	// DefaultMemoryBytes (single replica).
 	Backend Backend
 	// Now is the clock for freshness and age. Default: time.Now. Waits
-	// (FillWait, PollInterval, timeouts) run on real time.
+	// (the wait for another replica's fill, PollInterval, timeouts) run on
+	// real time.
 	Now func() time.Time
 	// StaleFor is how old an entry may be and still be served when the
 	// upstream fails. Default: DefaultStaleFor (24 h). Entries are kept

@@ -9,6 +9,7 @@ import (
 
 	"switchboard/internal/domain"
 	"switchboard/internal/ratelimit"
+	"switchboard/internal/storehealth"
 )
 
 // flakyStore is a shared store that can go down: while down every call
@@ -213,4 +214,29 @@ func TestBudgetCarriesTheSharedWindowIntoAnOutage(t *testing.T) {
 		}
 	}
 	wantExhausted(t, f.budget.Wait(t.Context()), window)
+}
+
+func TestBudgetFollowsTheStoreHealthItShares(t *testing.T) {
+	clock := newFakeClock()
+	health, err := storehealth.New(storehealth.Config{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, flaky := newFlakyFixture(t, ratelimit.BudgetConfig{Limit: 9, Health: health, LiveReplicas: threeReplicas})
+
+	// Another user of the same Redis client (the cache, the inbound
+	// counter) saw it fail: the budget falls back without paying a timeout
+	// of its own.
+	health.Failed()
+	if d, err := f.budget.Status(t.Context()); err != nil || d.Limit != 3 {
+		t.Fatalf("got %+v, %v; want the share of 3", d, err)
+	}
+	if got := flaky.calls.Load(); got != 0 {
+		t.Errorf("got %d calls to the store while its health is down, want 0", got)
+	}
+
+	clock.Advance(storehealth.DefaultCooldown)
+	if d, err := f.budget.Status(t.Context()); err != nil || d.Limit != 9 {
+		t.Errorf("after the cooldown: got %+v, %v; want the shared store's 9", d, err)
+	}
 }
