@@ -186,18 +186,10 @@ func (s *RedisStore) Admit(ctx context.Context, account string, limit int, windo
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: redis admit: %w", err)
 	}
-	if len(reply) != 7 {
-		return Decision{}, errors.New("ratelimit: redis admit: unexpected script reply")
+	res, epoch, err := parseAdmitReply(reply)
+	if err != nil {
+		return Decision{}, fmt.Errorf("ratelimit: redis admit: %w", err)
 	}
-	res := make([]int64, 6)
-	for i := range res {
-		n, ok := reply[i].(int64)
-		if !ok {
-			return Decision{}, errors.New("ratelimit: redis admit: unexpected script reply")
-		}
-		res[i] = n
-	}
-	epoch, _ := reply[6].(string)
 	switch res[0] {
 	case -1:
 		return Decision{}, ErrResync
@@ -266,7 +258,26 @@ func (s *RedisStore) setEpoch(account, epoch string) {
 	s.epochs[account] = epoch
 }
 
-// parseSnapshot reads luaResult's reply.
+// parseAdmitReply splits the admit script's reply into the snapshot's
+// numbers (the first being the status: 1 admitted, 0 refused, -1 re-seed,
+// -2 unsettled) and the epoch.
+func parseAdmitReply(reply []any) ([]int64, string, error) {
+	if len(reply) != 7 {
+		return nil, "", errors.New("unexpected script reply")
+	}
+	res := make([]int64, 6)
+	for i := range res {
+		n, ok := reply[i].(int64)
+		if !ok {
+			return nil, "", errors.New("unexpected script reply")
+		}
+		res[i] = n
+	}
+	epoch, _ := reply[6].(string)
+	return res, epoch, nil
+}
+
+// parseSnapshot reads luaReply's numbers.
 func parseSnapshot(res []int64) (snapshot, error) {
 	if len(res) != 6 {
 		return snapshot{}, errors.New("unexpected script reply")
