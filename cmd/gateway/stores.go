@@ -100,15 +100,6 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 	if err != nil {
 		return nil, err
 	}
-	// The first heartbeat counts the replicas before the first request;
-	// later ones run until close.
-	ctx, cancel := context.WithCancel(context.Background())
-	_ = replicas.Beat(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		replicas.Run(ctx)
-	}()
 	return &stores{
 		redis:    rdb,
 		health:   health,
@@ -121,7 +112,7 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 		ready: []handlers.ReadinessCheck{{Name: "redis", Check: health.Check(func(ctx context.Context) error {
 			return rdb.Ping(ctx).Err()
 		})}},
-		stop: func() { cancel(); <-done },
+		stop: replicas.Start(),
 	}, nil
 }
 

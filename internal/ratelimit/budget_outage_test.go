@@ -361,3 +361,26 @@ func TestBudgetRefusalWhileTheWindowIsReseededAsksForOneHeartbeat(t *testing.T) 
 		t.Errorf("got Retry-After %v, want at most one heartbeat (%v)", de.RetryAfter, ratelimit.DefaultHeartbeatInterval)
 	}
 }
+
+func TestReplicasStartCountsAtOnceAndSyncsOnEveryBeat(t *testing.T) {
+	rdb := newRedisClient(t)
+	prefix := testPrefix(t, rdb)
+	health, _ := storehealth.New(storehealth.Config{})
+	r, err := ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: prefix, Health: health, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	synced := make(chan struct{}, 1)
+	r.OnBeat(func(context.Context) {
+		select {
+		case synced <- struct{}{}:
+		default:
+		}
+	})
+	stop := r.Start()
+	if got := r.Live(); got != 1 {
+		t.Errorf("after Start: got %d live, want this replica counted", got)
+	}
+	<-synced // the first beat's hooks run without waiting for the interval
+	stop()
+}

@@ -148,6 +148,20 @@ func (r *Replicas) OnBeat(hook func(ctx context.Context)) {
 	r.hooks = append(r.hooks, hook)
 }
 
+// Start beats once at once, so that the replicas are counted before the
+// first request, then runs Run in a goroutine of its own. The returned stop
+// ends it and waits for it to return.
+func (r *Replicas) Start() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	_ = r.Beat(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Run(ctx)
+	}()
+	return func() { cancel(); <-done }
+}
+
 // Run beats every interval, and runs the hooks after each beat, until ctx
 // ends. Failures are not reported: the store's health says Redis is down.
 func (r *Replicas) Run(ctx context.Context) {
