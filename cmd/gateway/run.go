@@ -14,7 +14,6 @@ import (
 	"switchboard/api"
 	"switchboard/internal/auth"
 	"switchboard/internal/config"
-	"switchboard/internal/domain"
 	"switchboard/internal/handlers"
 	"switchboard/internal/metrics"
 	"switchboard/internal/redislog"
@@ -32,11 +31,14 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	redislog.Install(logger)
 
 	if cfg.Sandbox {
-		sb, err := prepareSandbox(cfg, logger)
+		sb, err := startSandbox(cfg, logger)
 		if err != nil {
 			return err
 		}
 		defer sb.close()
+		if cfg, err = cfg.WithSandbox(sb.additions()); err != nil {
+			return err
+		}
 	}
 
 	verifier, err := newVerifier(cfg)
@@ -92,28 +94,6 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		defer stopPprof()
 	}
 	return serve(ctx, ln, h, logger, cfg.ShutdownTimeout)
-}
-
-// prepareSandbox starts the simulated upstreams, adds the demo tenant, and
-// generates the keys sandbox mode may leave unset.
-func prepareSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
-	if _, taken := cfg.Tenant(demoTenantID); taken {
-		return nil, fmt.Errorf("config: SWITCHBOARD_TENANTS_FILE: tenant id %q is reserved in sandbox mode", demoTenantID)
-	}
-	if cfg.JWTSecret == "" && cfg.JWTPublicKeyFile == "" {
-		cfg.JWTSecret = randomSecret()
-	}
-	if cfg.EncryptionKey == "" {
-		var key [config.EncryptionKeySize]byte
-		_, _ = rand.Read(key[:])
-		cfg.EncryptionKey = domain.Secret(key[:])
-	}
-	sb, err := startSandbox(cfg, logger)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Tenants = append(cfg.Tenants, sb.tenant)
-	return sb, nil
 }
 
 // newVerifier builds the caller-token verifier from the configured keys.
