@@ -68,7 +68,7 @@ func (c *Client) Act(ctx context.Context, action Action, body []byte) (domain.Ac
 	)
 	for attempt := 1; attempt <= notSentAttempts; attempt++ {
 		raw, resp, err = c.post(ctx, string(action), body)
-		if err == nil || !errors.Is(err, errNotSent) {
+		if err == nil || !errors.Is(err, domain.ErrNotSent) {
 			break
 		}
 	}
@@ -83,11 +83,9 @@ func (c *Client) Act(ctx context.Context, action Action, body []byte) (domain.Ac
 	return res, resp, nil
 }
 
-// errNotSent marks a failure that proves the request never left.
-var errNotSent = errors.New("request not sent")
-
 // post sends one POST. Its transport errors are mapped like get's, and
-// marked NotRetriable unless the request provably never left.
+// marked NotRetriable unless the request provably never left, in which case
+// they carry domain.ErrNotSent.
 func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, *Response, error) {
 	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -101,7 +99,7 @@ func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, *R
 	if err != nil {
 		mapped := requestError(ctx, err)
 		if upstreamhttp.IsNotSent(err) {
-			return nil, nil, errors.Join(mapped, errNotSent)
+			return nil, nil, errors.Join(mapped, domain.ErrNotSent)
 		}
 		return nil, nil, notRetriable(mapped)
 	}

@@ -1,0 +1,80 @@
+package idempotency_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/internal/idempotency"
+	"switchboard/internal/redistest"
+)
+
+func TestRedisStore(t *testing.T) {
+	testStore(t, func(t *testing.T) storeHarness {
+		rdb, prefix := redistest.Open(t)
+		return storeHarness{store: idempotency.NewRedis(rdb, prefix), elapse: func(time.Duration) {}}
+	})
+}
+
+func TestRedisStoreStorage(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("the raw key never appears in Redis", func(t *testing.T) {
+		rdb, prefix := redistest.Open(t)
+		s := idempotency.NewRedis(rdb, prefix)
+		mustClaim(t, s, idempotency.TenantKey("acme", "order-4711"), "h", time.Minute, time.Hour)
+		keys := redisKeys(t, rdb, prefix)
+		if len(keys) != 1 {
+			t.Fatalf("got keys %q, want exactly one", keys)
+		}
+		if rest := strings.TrimPrefix(keys[0], prefix); strings.Contains(rest, "acme") || strings.Contains(rest, "4711") {
+			t.Fatalf("got key %q, want no trace of the raw key", keys[0])
+		}
+	})
+
+	t.Run("a claim is kept for its keep, beyond its lease", func(t *testing.T) {
+		rdb, prefix := redistest.Open(t)
+		s := idempotency.NewRedis(rdb, prefix)
+		mustClaim(t, s, "k", "h", time.Minute, 90*time.Second)
+		ttl, err := rdb.PTTL(ctx, redisKeys(t, rdb, prefix)[0]).Result()
+		if err != nil || ttl <= 80*time.Second || ttl > 90*time.Second {
+			t.Fatalf("got PTTL %v, %v; want just under 90s", ttl, err)
+		}
+	})
+
+	t.Run("an unreadable value is an error, not a replay or a claim", func(t *testing.T) {
+		rdb, prefix := redistest.Open(t)
+		s := idempotency.NewRedis(rdb, prefix)
+		mustClaim(t, s, "k", "h", time.Minute, time.Hour)
+		stored := redisKeys(t, rdb, prefix)[0]
+		owner := strings.Repeat("a", 32)
+		for _, junk := range []string{"C", "C" + owner + "{", "C" + owner + `{"v":9,"s":200}`, "I" + owner + "soon|h", "X-unknown" + owner} {
+			rdb.Set(ctx, stored, junk, time.Minute)
+			if res, err := s.Begin(ctx, "k", "h", time.Minute, time.Hour); err == nil {
+				t.Errorf("Begin over %q: got %v, want an error", junk, res.Outcome)
+			}
+		}
+	})
+
+	t.Run("a store without a client fails instead of panicking", func(t *testing.T) {
+		s := idempotency.NewRedis(nil, "")
+		owner := strings.Repeat("a", 32)
+		if _, err := s.Begin(ctx, "k", "h", time.Minute, time.Hour); err == nil {
+			t.Error("Begin: got nil error, want one")
+		}
+		if err := s.Complete(ctx, "k", owner, sampleRecord("h"), time.Minute); err == nil {
+			t.Error("Complete: got nil error, want one")
+		}
+		if err := s.Release(ctx, "k", owner); err == nil {
+			t.Error("Release: got nil error, want one")
+		}
+	})
+
+	t.Run("an unreachable Redis is an error, not a claim", func(t *testing.T) {
+		s := idempotency.NewRedis(closedRedis(t), "")
+		if res, err := s.Begin(ctx, "k", "h", time.Minute, time.Hour); err == nil {
+			t.Fatalf("Begin: got %v, want an error", res.Outcome)
+		}
+	})
+}
