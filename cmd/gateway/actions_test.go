@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"switchboard/internal/auth"
+	"switchboard/internal/idempotency"
+	"switchboard/internal/redistest"
 	"switchboard/internal/sandbox/callwidgetsim"
 	"switchboard/internal/sandbox/fault"
 )
@@ -273,5 +277,78 @@ func TestConcurrentRequestsWithOneKeyMakeOneUpstreamCall(t *testing.T) {
 	}
 	if n := len(cw.Actions()); n != 1 {
 		t.Fatalf("upstream actions: got %d, want 1", n)
+	}
+}
+
+func TestAClaimWhoseReplicaDiedAnswersUncertainAfterItsLeaseAndIsNeverSent(t *testing.T) {
+	rdb, prefix := redistest.Open(t)
+	up := startUpstreams(t)
+	g := startGateway(t, replicaEnv(t, up, redistest.URL(), prefix))
+	tok := token(t, "acme", auth.KnownScopes()...)
+	data, _ := up.cw.Dataset("ops@acme.example")
+	body := `{"phone":"+17862455063","install":"` + data.Installs[0].Number + `","message":"hello"}`
+
+	// A replica claimed the key under its own owner token, with a short
+	// lease, and died before completing it.
+	const lease = 300 * time.Millisecond
+	store := idempotency.NewRedis(rdb, prefix+"idem:")
+	key := idempotency.TenantKey("acme", "k-dead")
+	hash := idempotency.RequestHash(http.MethodPost, "/v1/messages", []byte(body))
+	if res, err := store.Begin(context.Background(), key, hash, lease, 24*time.Hour); err != nil || res.Outcome != idempotency.Claimed {
+		t.Fatalf("inserting the claim: got %v, %v", res.Outcome, err)
+	}
+	resp, b := g.post(t, "/v1/messages", tok, body, "Idempotency-Key", "k-dead")
+	problem(t, resp, b, 409, "idempotency-key-in-use")
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, err := store.Begin(context.Background(), key, hash, lease, 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Outcome == idempotency.Abandoned {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the lease did not run out within 5s: still %v", res.Outcome)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for range 2 {
+		resp, b := g.post(t, "/v1/messages", tok, body, "Idempotency-Key", "k-dead")
+		p := problem(t, resp, b, 504, "upstream-timeout")
+		if p["retriable"] != false {
+			t.Errorf("retriable: got %v, want false", p["retriable"])
+		}
+	}
+	if n := requestsFor(up.cw, "/share/new-sms"); n != 0 {
+		t.Fatalf("requests that reached the upstream: got %d, want 0", n)
+	}
+}
+
+func TestKeyedPOSTsGet503WithRetryAfterWhileRedisIsDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "redis://" + ln.Addr().String() + "/0"
+	ln.Close()
+	up := startUpstreams(t)
+	g := startGateway(t, replicaEnv(t, up, closed, "sbtest:idem-down:"))
+	tok := token(t, "acme", auth.KnownScopes()...)
+	data, _ := up.cw.Dataset("ops@acme.example")
+	body := `{"phone":"+17862455063","install":"` + data.Installs[0].Number + `","message":"hello"}`
+
+	resp, b := g.post(t, "/v1/messages", tok, body, "Idempotency-Key", "k-down")
+	problem(t, resp, b, 503, "upstream-unavailable")
+	if ra := resp.Header.Get("Retry-After"); ra == "" {
+		t.Error("Retry-After: got none, want one")
+	}
+	if n := requestsFor(up.cw, "/share/new-sms"); n != 0 {
+		t.Fatalf("requests that reached the upstream for the keyed POST: got %d, want 0", n)
+	}
+	resp, b = g.post(t, "/v1/messages", tok, body)
+	if resp.StatusCode != 202 {
+		t.Fatalf("a POST without a key: got %d %s, want 202", resp.StatusCode, b)
 	}
 }

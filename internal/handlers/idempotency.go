@@ -3,8 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -59,10 +57,7 @@ func (s *Server) beginIdempotent(w http.ResponseWriter, r *http.Request, tenant 
 			Message: "must be one header of 1 to 255 printable ASCII characters"})
 	}
 	a.key = idempotency.TenantKey(tenant, vals[0])
-	h := sha256.New()
-	h.Write([]byte(r.Method + " " + r.URL.Path + "\n"))
-	h.Write(body)
-	a.hash = hex.EncodeToString(h.Sum(nil))
+	a.hash = idempotency.RequestHash(r.Method, r.URL.Path, body)
 
 	res, err := s.idempotency.Begin(r.Context(), a.key, a.hash, s.idemLease, idempotencyKeep)
 	if err != nil {

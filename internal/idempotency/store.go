@@ -133,6 +133,15 @@ func TenantKey(tenant, key string) string {
 	return hashKey(tenant, key)
 }
 
+// RequestHash identifies a POST for its key: its method, path and body.
+// A retry that hashes differently is another request (Mismatch).
+func RequestHash(method, path string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(method + " " + path + "\n"))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // ownerBytes is the entropy of an owner token; tokens are its hex form.
 const ownerBytes = 16
 
