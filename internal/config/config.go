@@ -12,6 +12,10 @@ const (
 	DefaultAddr            = ":8080"
 	DefaultJWTAudience     = "switchboard"
 	DefaultUpstreamTimeout = 15 * time.Second
+	// DefaultIdempotencyLease is how long a keyed POST's claim is held
+	// before, its replica presumed dead, the key answers as an uncertain
+	// outcome (SPEC §5: at most 60 s).
+	DefaultIdempotencyLease = 60 * time.Second
 	// DefaultRedisPrefix starts every Redis key.
 	DefaultRedisPrefix = "switchboard:"
 	// DefaultShutdownTimeout stays under Kubernetes' default 30 s grace
@@ -26,8 +30,10 @@ const (
 	MinJWTSecretSize = 32
 
 	maxUpstreamTimeout = 60 * time.Second
-	maxSandboxLatency  = 10 * time.Second
-	maxShutdownTimeout = 10 * time.Minute
+	// maxIdempotencyLease is SPEC §5's bound on a dead replica's claim.
+	maxIdempotencyLease = 60 * time.Second
+	maxSandboxLatency   = 10 * time.Second
+	maxShutdownTimeout  = 10 * time.Minute
 )
 
 // Config is the validated configuration of the gateway, built by Load. Every
@@ -66,6 +72,11 @@ type Config struct {
 	// UpstreamTimeout bounds one upstream request
 	// (SWITCHBOARD_UPSTREAM_TIMEOUT), in (0, 60s].
 	UpstreamTimeout time.Duration
+	// IdempotencyLease (SWITCHBOARD_IDEMPOTENCY_LEASE), in (0, 60s], is how
+	// long a keyed POST's claim is held before, its replica presumed dead,
+	// the key answers 504 retriable false. Keep it above the time an action
+	// may take (a login and the action, each up to UpstreamTimeout).
+	IdempotencyLease time.Duration
 	// ShutdownTimeout bounds the graceful shutdown
 	// (SWITCHBOARD_SHUTDOWN_TIMEOUT), in (0, 10m].
 	ShutdownTimeout time.Duration
@@ -115,6 +126,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("encryption_key", c.EncryptionKey != ""),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Duration("upstream_timeout", c.UpstreamTimeout),
+		slog.Duration("idempotency_lease", c.IdempotencyLease),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.String("pprof_addr", c.PprofAddr),
 	)

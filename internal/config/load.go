@@ -44,6 +44,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 		PprofAddr:        e.hostPort(envPprofAddr, ""),
 		SandboxLatency:   e.duration(envSandboxLatency, 0, maxSandboxLatency),
 		RedisPrefix:      e.redisPrefix(envRedisPrefix),
+		IdempotencyLease: e.duration(envIdempotencyLease, DefaultIdempotencyLease, maxIdempotencyLease),
 	}
 	if c.JWTAudience == "" {
 		c.JWTAudience = DefaultJWTAudience
