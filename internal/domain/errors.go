@@ -38,7 +38,7 @@ const (
 // reached the upstream (a refused connection, a name that did not resolve,
 // a failed dial): wrap or join it into such an error. It is what lets a
 // POST be tried again, or its idempotency key be released, without risk of
-// acting twice (see idempotency.NeverReceived, the one rule built on it).
+// acting twice (see idempotency.Releases, the one rule built on it).
 var ErrNotSent = errors.New("the request never reached the upstream")
 
 // FieldError names one invalid input field and what is wrong with it.

@@ -145,16 +145,17 @@ func (a *idemAttempt) succeed(ctx context.Context, w http.ResponseWriter, status
 	return nil
 }
 
-// fail answers a failed upstream call. A failure that proves the upstream
-// never received the request releases the key for another try; any other
+// fail answers a failed upstream call. A failure that proves nothing was
+// done (the upstream never received the request, or refused the caller's
+// input) releases the key for another try; any other
 // (a 5xx, a timeout after sending) is recorded before it is written, so that
 // a retry with the same key replays it instead of sending again (see
-// idempotency.NeverReceived).
+// idempotency.Releases).
 func (a *idemAttempt) fail(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) error {
 	if a.owner == "" {
 		return err
 	}
-	if idempotency.NeverReceived(err) {
+	if idempotency.Releases(err) {
 		a.release(ctx)
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 	"switchboard/internal/upstream/upstreamhttp"
 )
 
-func TestNeverReceivedReleasesOnlyWhatProvablyNeverLeft(t *testing.T) {
+func TestReleasesOnlyWhatTheUpstreamProvablyDidNotActOn(t *testing.T) {
 	answered := func(status int) error {
 		resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("{}"))}
 		return upstreamhttp.CheckResponse(resp, "CallWidget", time.Now())
@@ -34,14 +34,15 @@ func TestNeverReceivedReleasesOnlyWhatProvablyNeverLeft(t *testing.T) {
 		{"an upstream 500 may have acted", answered(500), false},
 		{"an upstream 503 may have acted", answered(503), false},
 		{"an upstream 429 may have acted", answered(429), false},
-		{"an upstream refusal of the body was received", answered(422), false},
+		{"an upstream answer it could not use was received", answered(422), false},
+		{"the caller's invalid input did nothing", domain.ValidationError(domain.FieldError{Field: "install", Message: "not this tenant's"}), true},
 		{"a timeout after sending may have acted", timeout, false},
 		{"an unknown error may have acted", errors.New("boom"), false},
 		{"no error is no failure", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := idempotency.NeverReceived(tc.err); got != tc.want {
-				t.Fatalf("got NeverReceived %v, want %v for %v", got, tc.want, tc.err)
+			if got := idempotency.Releases(tc.err); got != tc.want {
+				t.Fatalf("got Releases %v, want %v for %v", got, tc.want, tc.err)
 			}
 		})
 	}
