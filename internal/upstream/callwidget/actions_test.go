@@ -110,6 +110,9 @@ func TestActFailuresNeverSendTwice(t *testing.T) {
 			if got := actionCount(sim, "/share/new-sms"); got != tt.sent {
 				t.Errorf("requests that reached the upstream: got %d, want %d", got, tt.sent)
 			}
+			if errors.Is(err, domain.ErrNotSent) {
+				t.Errorf("got an error marked ErrNotSent for a request the upstream received: %v", err)
+			}
 		})
 	}
 }
@@ -141,5 +144,8 @@ func TestActOnARefusedConnectionIsRetriableUnavailable(t *testing.T) {
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Code != domain.CodeUpstreamUnavailable || de.NotRetriable {
 		t.Fatalf("got %v, want a retriable upstream-unavailable", err)
+	}
+	if !errors.Is(err, domain.ErrNotSent) {
+		t.Errorf("got %v, want it marked ErrNotSent: the upstream never received it", err)
 	}
 }
