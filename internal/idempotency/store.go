@@ -128,9 +128,10 @@ type Store interface {
 }
 
 // TenantKey is the store key of a tenant's Idempotency-Key: two tenants
-// never share records, and no key of one can be spelled by another.
+// never share records, and no key of one can be spelled by another (a
+// tenant id never holds a NUL byte).
 func TenantKey(tenant, key string) string {
-	return hashKey(tenant, key)
+	return tenant + "\x00" + key
 }
 
 // RequestHash identifies a POST for its key: its method, path and body.
@@ -162,8 +163,14 @@ func validOwner(owner string) bool {
 	return err == nil
 }
 
-// hashKey is the stored form of a key: the base64url SHA-256 of its
-// length-prefixed parts, so that no caller data is stored in clear.
+// storedKey is the stored form of key, so that no caller data is stored in
+// clear. It is the derivation the gateway has always used for these keys,
+// so that replicas of an earlier release, during a rolling upgrade, meet
+// the same keys: they cannot read the new values and refuse (409, 422 or
+// 500), but never send a request a newer replica holds.
+func storedKey(key string) string { return hashKey("idempotency", key) }
+
+// hashKey is the base64url SHA-256 of the length-prefixed parts.
 func hashKey(parts ...string) string {
 	var buf []byte
 	for _, p := range parts {

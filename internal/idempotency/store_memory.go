@@ -52,7 +52,7 @@ func (m *Memory) Begin(ctx context.Context, key, bodyHash string, lease, keep ti
 	if err := checkTerms(lease, keep); err != nil {
 		return BeginResult{}, err
 	}
-	k := hashKey(key)
+	k := storedKey(key)
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -81,7 +81,7 @@ func (m *Memory) Complete(ctx context.Context, key, owner string, rec Record, ke
 	if !validOwner(owner) {
 		return ErrNotOwner
 	}
-	k := hashKey(key)
+	k := storedKey(key)
 	now := m.now()
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = now
@@ -108,7 +108,7 @@ func (m *Memory) Release(ctx context.Context, key, owner string) error {
 	if !validOwner(owner) {
 		return ErrNotOwner
 	}
-	k := hashKey(key)
+	k := storedKey(key)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	it, ok := m.liveLocked(k, m.now())

@@ -99,7 +99,7 @@ func NewRedis(rdb redis.UniversalClient, prefix string) *Redis {
 	}
 }
 
-func (s *Redis) key(key string) string { return s.prefix + hashKey(key) }
+func (s *Redis) key(key string) string { return s.prefix + storedKey(key) }
 
 // Begin claims key or reports what holds it, in one script.
 func (s *Redis) Begin(ctx context.Context, key, bodyHash string, lease, keep time.Duration) (BeginResult, error) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/cache"
 	"switchboard/internal/idempotency"
 	"switchboard/internal/redistest"
 )
@@ -30,6 +31,23 @@ func TestRedisStoreStorage(t *testing.T) {
 		}
 		if rest := strings.TrimPrefix(keys[0], prefix); strings.Contains(rest, "acme") || strings.Contains(rest, "4711") {
 			t.Fatalf("got key %q, want no trace of the raw key", keys[0])
+		}
+	})
+
+	t.Run("keys are where earlier releases put them, and their values are refused, never claimed over", func(t *testing.T) {
+		rdb, prefix := redistest.Open(t)
+		s := idempotency.NewRedis(rdb, prefix)
+		want := prefix + cache.Key("idempotency", "acme\x00k")
+		// An earlier release's claim ("I" + body hash) and record ("C" +
+		// binary record, version 1).
+		for _, legacy := range []string{"I" + strings.Repeat("ab", 32), "C\x01\x04hash\xca\x01"} {
+			rdb.Set(ctx, want, legacy, time.Minute)
+			if res, err := s.Begin(ctx, idempotency.TenantKey("acme", "k"), strings.Repeat("ab", 32), time.Minute, time.Hour); err == nil {
+				t.Errorf("Begin over the earlier value %q: got %v, want an error", legacy, res.Outcome)
+			}
+		}
+		if keys := redisKeys(t, rdb, prefix); len(keys) != 1 || keys[0] != want {
+			t.Fatalf("got keys %q, want only %q", keys, want)
 		}
 	})
 
