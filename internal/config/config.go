@@ -12,10 +12,6 @@ const (
 	DefaultAddr            = ":8080"
 	DefaultJWTAudience     = "switchboard"
 	DefaultUpstreamTimeout = 15 * time.Second
-	// DefaultIdempotencyLease is how long a keyed POST's claim is held
-	// before, its replica presumed dead, the key answers as an uncertain
-	// outcome (SPEC §5: at most 60 s).
-	DefaultIdempotencyLease = 60 * time.Second
 	// DefaultRedisPrefix starts every Redis key.
 	DefaultRedisPrefix = "switchboard:"
 	// DefaultShutdownTimeout stays under Kubernetes' default 30 s grace
@@ -30,10 +26,8 @@ const (
 	MinJWTSecretSize = 32
 
 	maxUpstreamTimeout = 60 * time.Second
-	// maxIdempotencyLease is SPEC §5's bound on a dead replica's claim.
-	maxIdempotencyLease = 60 * time.Second
-	maxSandboxLatency   = 10 * time.Second
-	maxShutdownTimeout  = 10 * time.Minute
+	maxSandboxLatency  = 10 * time.Second
+	maxShutdownTimeout = 10 * time.Minute
 )
 
 // Config is the validated configuration of the gateway, built by Load. Every

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"switchboard/internal/domain"
+	"switchboard/internal/idempotency"
 )
 
 const tenantsPath = "/etc/switchboard/tenants.yaml"
@@ -93,7 +94,7 @@ func TestLoadAppliesDefaultsInSandboxMode(t *testing.T) {
 		UpstreamTimeout:  DefaultUpstreamTimeout,
 		ShutdownTimeout:  DefaultShutdownTimeout,
 		RedisPrefix:      DefaultRedisPrefix,
-		IdempotencyLease: DefaultIdempotencyLease,
+		IdempotencyLease: idempotency.DefaultLease,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)

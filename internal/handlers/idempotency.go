@@ -16,13 +16,6 @@ import (
 // Idempotency settings (SPEC §5).
 const (
 	maxIdempotencyKeyLen = 255
-	idempotencyKeep      = 24 * time.Hour
-	// DefaultIdempotencyLease is how long a claim is held for a request in
-	// flight before, its owner presumed dead, the key answers as an
-	// uncertain outcome. SPEC §5 bounds it by MaxIdempotencyLease.
-	DefaultIdempotencyLease = 60 * time.Second
-	// MaxIdempotencyLease is the longest lease SPEC §5 allows.
-	MaxIdempotencyLease = 60 * time.Second
 	// idempotencyStoreRetry is the Retry-After of a keyed POST refused while
 	// the idempotency store is unreachable: Redis client timeouts are under
 	// a second, and a brief outage (a failover) is over within seconds.
@@ -59,7 +52,7 @@ func (s *Server) beginIdempotent(w http.ResponseWriter, r *http.Request, tenant 
 	a.key = idempotency.TenantKey(tenant, vals[0])
 	a.hash = idempotency.RequestHash(r.Method, r.URL.Path, body)
 
-	res, err := s.idempotency.Begin(r.Context(), a.key, a.hash, s.idemLease, idempotencyKeep)
+	res, err := s.idempotency.Begin(r.Context(), a.key, a.hash, s.idemLease, idempotency.Keep)
 	if err != nil {
 		return nil, storeFailure(err)
 	}
@@ -185,7 +178,7 @@ func (a *idemAttempt) complete(ctx context.Context, rec idempotency.Record) {
 	if a.owner == "" {
 		return
 	}
-	if err := idempotency.CompleteRetrying(ctx, a.s.idempotency, a.key, a.owner, rec, idempotencyKeep); err != nil {
+	if err := idempotency.CompleteRetrying(ctx, a.s.idempotency, a.key, a.owner, rec, idempotency.Keep); err != nil {
 		a.s.logger.LogAttrs(ctx, slog.LevelError, "idempotency record not stored",
 			slog.String("request_id", RequestID(ctx)), slog.String("error", err.Error()))
 	}

@@ -149,7 +149,7 @@ func TestAClaimWhoseOwnerVanishedAnswersUncertainAndIsNeverSent(t *testing.T) {
 
 	// Another replica claimed the key with its own owner token, then died.
 	res, err := store.Begin(context.Background(), idempotency.TenantKey("acme", "k-dead"),
-		idempotency.RequestHash(http.MethodPost, "/v1/messages", []byte(textBody)), DefaultIdempotencyLease, idempotencyKeep)
+		idempotency.RequestHash(http.MethodPost, "/v1/messages", []byte(textBody)), idempotency.DefaultLease, idempotency.Keep)
 	if err != nil || res.Outcome != idempotency.Claimed {
 		t.Fatalf("inserting the claim: got %v, %v", res.Outcome, err)
 	}
@@ -158,7 +158,7 @@ func TestAClaimWhoseOwnerVanishedAnswersUncertainAndIsNeverSent(t *testing.T) {
 		t.Fatalf("within the lease: got %d %s, want 409 idempotency-key-in-use", status, body)
 	}
 	clock.Lock()
-	clock.now = clock.now.Add(DefaultIdempotencyLease)
+	clock.now = clock.now.Add(idempotency.DefaultLease)
 	clock.Unlock()
 	for attempt := 1; attempt <= 2; attempt++ {
 		rec := g.do(t, http.MethodPost, "/v1/messages", token(t, "acme", auth.ScopeMessagesSend), strings.NewReader(textBody),

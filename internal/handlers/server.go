@@ -66,7 +66,7 @@ type Config struct {
 	Idempotency idempotency.Store
 	// IdempotencyLease is how long a keyed POST's claim is held before, its
 	// replica presumed dead, the key answers as an uncertain outcome; in
-	// (0, MaxIdempotencyLease], DefaultIdempotencyLease when zero.
+	// (0, idempotency.MaxLease], idempotency.DefaultLease when zero.
 	IdempotencyLease time.Duration
 	// LimitCounter counts inbound requests per tenant; nil counts in this
 	// process, the Redis counter across replicas.
@@ -108,8 +108,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("handlers: OpenAPIYAML is required")
 	case len(cfg.CursorKey) < MinCursorKeyBytes:
 		return nil, fmt.Errorf("handlers: CursorKey must be at least %d bytes", MinCursorKeyBytes)
-	case cfg.IdempotencyLease < 0 || cfg.IdempotencyLease > MaxIdempotencyLease:
-		return nil, fmt.Errorf("handlers: IdempotencyLease must be in (0, %v]", MaxIdempotencyLease)
+	case cfg.IdempotencyLease < 0 || cfg.IdempotencyLease > idempotency.MaxLease:
+		return nil, fmt.Errorf("handlers: IdempotencyLease must be in (0, %v]", idempotency.MaxLease)
 	}
 	specJSON, err := yamlToJSON(cfg.OpenAPIYAML)
 	if err != nil {
@@ -125,7 +125,7 @@ func New(cfg Config) (*Server, error) {
 		openAPIJSON: specJSON,
 		cursors:     cursorSigner{key: cfg.CursorKey},
 		idempotency: cfg.Idempotency,
-		idemLease:   cmp.Or(cfg.IdempotencyLease, DefaultIdempotencyLease),
+		idemLease:   cmp.Or(cfg.IdempotencyLease, idempotency.DefaultLease),
 	}
 	if s.cache = cfg.Cache; s.cache == nil {
 		if s.cache, err = cache.New(cache.Config{}); err != nil {

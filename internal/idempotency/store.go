@@ -18,6 +18,18 @@ import (
 	"time"
 )
 
+// The lifetimes of SPEC §5.
+const (
+	// Keep is how long a record, or an abandoned claim, answers for its key.
+	Keep = 24 * time.Hour
+	// DefaultLease is how long a claim is held for a request in flight
+	// before, its owner presumed dead, the key answers Abandoned.
+	DefaultLease = 60 * time.Second
+	// MaxLease is the longest lease SPEC §5 allows: a replica killed
+	// mid-request leaves its key stuck for at most this long.
+	MaxLease = 60 * time.Second
+)
+
 // ErrNotOwner is returned by Complete and Release when the key is held by
 // another owner's claim or record: only the request that claimed a key may
 // complete or release it.
