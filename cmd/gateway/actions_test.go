@@ -294,7 +294,7 @@ func TestAClaimWhoseReplicaDiedAnswersUncertainAfterItsLeaseAndIsNeverSent(t *te
 	store := idempotency.NewRedis(rdb, prefix+"idem:")
 	key := idempotency.TenantKey("acme", "k-dead")
 	hash := idempotency.RequestHash(http.MethodPost, "/v1/messages", []byte(body))
-	if res, err := store.Begin(context.Background(), key, hash, lease, 24*time.Hour); err != nil || res.Outcome != idempotency.Claimed {
+	if res, err := store.Begin(context.Background(), key, hash, lease, idempotency.Keep); err != nil || res.Outcome != idempotency.Claimed {
 		t.Fatalf("inserting the claim: got %v, %v", res.Outcome, err)
 	}
 	resp, b := g.post(t, "/v1/messages", tok, body, "Idempotency-Key", "k-dead")
@@ -302,7 +302,7 @@ func TestAClaimWhoseReplicaDiedAnswersUncertainAfterItsLeaseAndIsNeverSent(t *te
 
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		res, err := store.Begin(context.Background(), key, hash, lease, 24*time.Hour)
+		res, err := store.Begin(context.Background(), key, hash, lease, idempotency.Keep)
 		if err != nil {
 			t.Fatal(err)
 		}
