@@ -290,7 +290,7 @@ func TestAClaimWhoseReplicaDiedAnswersUncertainAfterItsLeaseAndIsNeverSent(t *te
 
 	// A replica claimed the key under its own owner token, with a short
 	// lease, and died before completing it.
-	const lease = 300 * time.Millisecond
+	const lease = time.Second
 	store := idempotency.NewRedis(rdb, prefix+"idem:")
 	key := idempotency.TenantKey("acme", "k-dead")
 	hash := idempotency.RequestHash(http.MethodPost, "/v1/messages", []byte(body))
