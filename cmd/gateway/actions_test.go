@@ -291,7 +291,7 @@ func TestAClaimWhoseReplicaDiedAnswersUncertainAfterItsLeaseAndIsNeverSent(t *te
 	// A replica claimed the key under its own owner token, with a short
 	// lease, and died before completing it.
 	const lease = time.Second
-	store := idempotency.NewRedis(rdb, prefix+"idem:")
+	store := idempotency.NewRedis(rdb, prefix+"idem:", nil)
 	key := idempotency.TenantKey("acme", "k-dead")
 	hash := idempotency.RequestHash(http.MethodPost, "/v1/messages", []byte(body))
 	if res, err := store.Begin(context.Background(), key, hash, lease, idempotency.Keep); err != nil || res.Outcome != idempotency.Claimed {

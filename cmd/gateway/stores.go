@@ -106,7 +106,7 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 		health:   health,
 		replicas: replicas,
 		cache:    c,
-		idem:     idempotency.NewRedis(rdb, cfg.RedisPrefix+"idem:"),
+		idem:     idempotency.NewRedis(rdb, cfg.RedisPrefix+"idem:", health),
 		budget:   ratelimit.NewRedisStore(rdb, cfg.RedisPrefix+"budget:", replicas),
 		counter:  counter,
 		tokens:   tokens,

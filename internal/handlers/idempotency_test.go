@@ -220,7 +220,7 @@ func TestKeyedPOSTsAreRefusedWith503WhileTheStoreIsDown(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1, DialerRetries: 1})
 	defer rdb.Close()
 	cw := &actingCallWidget{}
-	g := newActionGateway(t, idempotency.NewRedis(rdb, ""), cw)
+	g := newActionGateway(t, idempotency.NewRedis(rdb, "", nil), cw)
 
 	rec := g.do(t, http.MethodPost, "/v1/messages", token(t, "acme", auth.ScopeMessagesSend), strings.NewReader(textBody),
 		"Content-Type", "application/json", "Idempotency-Key", "k")

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"switchboard/internal/storehealth"
 )
 
 // DefaultRedisPrefix is the key prefix of a Redis store built with an empty
@@ -76,8 +78,15 @@ var errNoRedis = errors.New("idempotency: no redis client")
 // hash of the caller's key. Record bodies are stored as answered,
 // unencrypted, for their keep (24 h). Surviving a Redis restart needs Redis
 // persistence (see the README). It is safe for concurrent use.
+//
+// With a store health, Begin follows it: while Redis cools down after a
+// failure, Begin fails at once (the caller refuses the POST) instead of
+// waiting out a timeout. Complete and Release always try Redis, whatever
+// the health says: an outcome not stored could be sent twice, and a
+// skipped attempt is a record lost.
 type Redis struct {
 	rdb      redis.UniversalClient
+	health   *storehealth.Health
 	prefix   string
 	begin    *redis.Script
 	complete *redis.Script
@@ -85,13 +94,14 @@ type Redis struct {
 }
 
 // NewRedis returns a store under prefix (DefaultRedisPrefix when empty) in
-// rdb.
-func NewRedis(rdb redis.UniversalClient, prefix string) *Redis {
+// rdb, following health (nil: none), the one every user of rdb shares.
+func NewRedis(rdb redis.UniversalClient, prefix string, health *storehealth.Health) *Redis {
 	if prefix == "" {
 		prefix = DefaultRedisPrefix
 	}
 	return &Redis{
 		rdb:      rdb,
+		health:   health,
 		prefix:   prefix,
 		begin:    redis.NewScript(beginScript),
 		complete: redis.NewScript(completeScript),
@@ -110,7 +120,17 @@ func (s *Redis) Begin(ctx context.Context, key, bodyHash string, lease, keep tim
 		return BeginResult{}, err
 	}
 	owner := newOwner()
-	vals, err := s.begin.Run(ctx, s.rdb, []string{s.key(key)}, owner, bodyHash, millis(lease), millis(keep)).StringSlice()
+	var vals []string
+	run := func(ctx context.Context) (err error) {
+		vals, err = s.begin.Run(ctx, s.rdb, []string{s.key(key)}, owner, bodyHash, millis(lease), millis(keep)).StringSlice()
+		return err
+	}
+	var err error
+	if s.health != nil {
+		err = s.health.Do(ctx, run)
+	} else {
+		err = run(ctx)
+	}
 	if err != nil {
 		return BeginResult{}, fmt.Errorf("idempotency: redis begin: %w", err)
 	}
@@ -173,6 +193,7 @@ func (s *Redis) Complete(ctx context.Context, key, owner string, rec Record, kee
 	}
 	value := recordTag + owner + string(encodeRecord(rec))
 	done, err := s.complete.Run(ctx, s.rdb, []string{s.key(key)}, owner, value, millis(keep)).Int()
+	s.report(ctx, err)
 	if err != nil {
 		return fmt.Errorf("idempotency: redis complete: %w", err)
 	}
@@ -191,6 +212,7 @@ func (s *Redis) Release(ctx context.Context, key, owner string) error {
 		return ErrNotOwner
 	}
 	done, err := s.release.Run(ctx, s.rdb, []string{s.key(key)}, owner).Int()
+	s.report(ctx, err)
 	if err != nil {
 		return fmt.Errorf("idempotency: redis release: %w", err)
 	}
@@ -198,6 +220,17 @@ func (s *Redis) Release(ctx context.Context, key, owner string) error {
 		return ErrNotOwner
 	}
 	return nil
+}
+
+// report tells the health how a call it did not gate went.
+func (s *Redis) report(ctx context.Context, err error) {
+	switch {
+	case s.health == nil:
+	case err == nil:
+		s.health.Succeeded()
+	case ctx.Err() == nil:
+		s.health.Failed()
+	}
 }
 
 // millis is d in whole milliseconds for PX, at least 1 (PX 0 is an error).

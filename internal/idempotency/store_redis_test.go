@@ -2,6 +2,7 @@ package idempotency_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -9,12 +10,13 @@ import (
 	"switchboard/internal/cache"
 	"switchboard/internal/idempotency"
 	"switchboard/internal/redistest"
+	"switchboard/internal/storehealth"
 )
 
 func TestRedisStore(t *testing.T) {
 	testStore(t, func(t *testing.T) storeHarness {
 		rdb, prefix := redistest.Open(t)
-		return storeHarness{store: idempotency.NewRedis(rdb, prefix), elapse: func(time.Duration) {}}
+		return storeHarness{store: idempotency.NewRedis(rdb, prefix, nil), elapse: func(time.Duration) {}}
 	})
 }
 
@@ -23,7 +25,7 @@ func TestRedisStoreStorage(t *testing.T) {
 
 	t.Run("the raw key never appears in Redis", func(t *testing.T) {
 		rdb, prefix := redistest.Open(t)
-		s := idempotency.NewRedis(rdb, prefix)
+		s := idempotency.NewRedis(rdb, prefix, nil)
 		mustClaim(t, s, idempotency.TenantKey("acme", "order-4711"), "h", time.Minute, time.Hour)
 		keys := redisKeys(t, rdb, prefix)
 		if len(keys) != 1 {
@@ -36,7 +38,7 @@ func TestRedisStoreStorage(t *testing.T) {
 
 	t.Run("keys are where earlier releases put them, and their values are refused, never claimed over", func(t *testing.T) {
 		rdb, prefix := redistest.Open(t)
-		s := idempotency.NewRedis(rdb, prefix)
+		s := idempotency.NewRedis(rdb, prefix, nil)
 		want := prefix + cache.Key("idempotency", "acme\x00k")
 		// An earlier release's claim ("I" + body hash) and record ("C" +
 		// binary record, version 1).
@@ -53,7 +55,7 @@ func TestRedisStoreStorage(t *testing.T) {
 
 	t.Run("a claim is kept for its keep, beyond its lease", func(t *testing.T) {
 		rdb, prefix := redistest.Open(t)
-		s := idempotency.NewRedis(rdb, prefix)
+		s := idempotency.NewRedis(rdb, prefix, nil)
 		mustClaim(t, s, "k", "h", time.Minute, 90*time.Second)
 		ttl, err := rdb.PTTL(ctx, redisKeys(t, rdb, prefix)[0]).Result()
 		if err != nil || ttl <= 80*time.Second || ttl > 90*time.Second {
@@ -63,7 +65,7 @@ func TestRedisStoreStorage(t *testing.T) {
 
 	t.Run("an unreadable value is an error, not a replay or a claim", func(t *testing.T) {
 		rdb, prefix := redistest.Open(t)
-		s := idempotency.NewRedis(rdb, prefix)
+		s := idempotency.NewRedis(rdb, prefix, nil)
 		mustClaim(t, s, "k", "h", time.Minute, time.Hour)
 		stored := redisKeys(t, rdb, prefix)[0]
 		owner := strings.Repeat("a", 32)
@@ -76,7 +78,7 @@ func TestRedisStoreStorage(t *testing.T) {
 	})
 
 	t.Run("a store without a client fails instead of panicking", func(t *testing.T) {
-		s := idempotency.NewRedis(nil, "")
+		s := idempotency.NewRedis(nil, "", nil)
 		owner := strings.Repeat("a", 32)
 		if _, err := s.Begin(ctx, "k", "h", time.Minute, time.Hour); err == nil {
 			t.Error("Begin: got nil error, want one")
@@ -90,9 +92,62 @@ func TestRedisStoreStorage(t *testing.T) {
 	})
 
 	t.Run("an unreachable Redis is an error, not a claim", func(t *testing.T) {
-		s := idempotency.NewRedis(closedRedis(t), "")
+		s := idempotency.NewRedis(closedRedis(t), "", nil)
 		if res, err := s.Begin(ctx, "k", "h", time.Minute, time.Hour); err == nil {
 			t.Fatalf("Begin: got %v, want an error", res.Outcome)
+		}
+	})
+}
+
+func TestRedisStoreFollowsTheStoreHealth(t *testing.T) {
+	ctx := context.Background()
+	newHealth := func(t *testing.T) *storehealth.Health {
+		clock := newManualClock()
+		h, err := storehealth.New(storehealth.Config{Now: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+
+	t.Run("while Redis cools down, Begin fails at once and claims nothing", func(t *testing.T) {
+		rdb, prefix := redistest.Open(t)
+		health := newHealth(t)
+		s := idempotency.NewRedis(rdb, prefix, health)
+		health.Failed()
+		if res, err := s.Begin(ctx, "k", "h", time.Minute, time.Hour); !errors.Is(err, storehealth.ErrDown) {
+			t.Fatalf("Begin: got %v, %v; want ErrDown", res.Outcome, err)
+		}
+		if keys := redisKeys(t, rdb, prefix); len(keys) != 0 {
+			t.Fatalf("got keys %q, want none", keys)
+		}
+	})
+
+	t.Run("while Redis cools down, the owner still completes and releases", func(t *testing.T) {
+		rdb, prefix := redistest.Open(t)
+		health := newHealth(t)
+		s := idempotency.NewRedis(rdb, prefix, health)
+		done := mustClaim(t, s, "done", "h", time.Minute, time.Hour)
+		freed := mustClaim(t, s, "freed", "h", time.Minute, time.Hour)
+		health.Failed()
+		mustComplete(t, s, "done", done, sampleRecord("h"), time.Hour)
+		mustRelease(t, s, "freed", freed)
+		if !health.Up() {
+			t.Error("health: got down after calls that worked, want up")
+		}
+		plain := idempotency.NewRedis(rdb, prefix, nil)
+		assertOutcome(t, mustBegin(t, plain, "done", "h", time.Minute, time.Hour), idempotency.Replay)
+		assertOutcome(t, mustBegin(t, plain, "freed", "h", time.Minute, time.Hour), idempotency.Claimed)
+	})
+
+	t.Run("a Begin that fails starts the cooldown", func(t *testing.T) {
+		health := newHealth(t)
+		s := idempotency.NewRedis(closedRedis(t), "", health)
+		if _, err := s.Begin(ctx, "k", "h", time.Minute, time.Hour); err == nil {
+			t.Fatal("Begin: got nil error, want one")
+		}
+		if health.Up() {
+			t.Fatal("health: got up after a refused connection, want down")
 		}
 	})
 }
