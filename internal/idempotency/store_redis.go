@@ -111,7 +111,15 @@ func NewRedis(rdb redis.UniversalClient, prefix string, health *storehealth.Heal
 
 func (s *Redis) key(key string) string { return s.prefix + storedKey(key) }
 
-// Begin claims key or reports what holds it, in one script.
+// cleanupTimeout bounds the release of a claim whose Begin failed.
+const cleanupTimeout = 500 * time.Millisecond
+
+// Begin claims key or reports what holds it, in one script. A Begin whose
+// script may have run but whose answer was lost (a timeout, a dropped
+// connection, a caller gone) leaves no claim behind: the caller is told
+// nothing was sent, so a claim of its would only turn the key uncertain
+// once its lease ran out. Its owner token releases it, and a retry of the
+// script by the client finds the claim its own.
 func (s *Redis) Begin(ctx context.Context, key, bodyHash string, lease, keep time.Duration) (BeginResult, error) {
 	if s.rdb == nil {
 		return BeginResult{}, errNoRedis
@@ -132,12 +140,15 @@ func (s *Redis) Begin(ctx context.Context, key, bodyHash string, lease, keep tim
 		err = run(ctx)
 	}
 	if err != nil {
+		if !errors.Is(err, storehealth.ErrDown) {
+			s.dropClaim(ctx, key, owner)
+		}
 		return BeginResult{}, fmt.Errorf("idempotency: redis begin: %w", err)
 	}
 	if len(vals) != 2 {
 		return BeginResult{}, fmt.Errorf("idempotency: redis begin: %w", ErrCorrupt)
 	}
-	res, err := judgeStored(vals[0], vals[1], bodyHash)
+	res, err := judgeStored(vals[0], vals[1], bodyHash, owner)
 	if err != nil {
 		return BeginResult{}, fmt.Errorf("idempotency: redis begin: %w", err)
 	}
@@ -147,9 +158,17 @@ func (s *Redis) Begin(ctx context.Context, key, bodyHash string, lease, keep tim
 	return res, nil
 }
 
+// dropClaim releases the claim a failed Begin may have left, best effort:
+// when Redis cannot be reached, the claim most likely was not made either.
+func (s *Redis) dropClaim(ctx context.Context, key, owner string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_ = s.release.Run(ctx, s.rdb, []string{s.key(key)}, owner).Err()
+}
+
 // judgeStored is Begin's outcome for the stored value v ("" when the script
-// claimed the key) at Redis time nowMillis.
-func judgeStored(v, nowMillis, bodyHash string) (BeginResult, error) {
+// claimed the key) at Redis time nowMillis, for a Begin by owner.
+func judgeStored(v, nowMillis, bodyHash, owner string) (BeginResult, error) {
 	if v == "" {
 		return BeginResult{Outcome: Claimed}, nil
 	}
@@ -157,9 +176,14 @@ func judgeStored(v, nowMillis, bodyHash string) (BeginResult, error) {
 	if len(v) < 1+ownerLen {
 		return BeginResult{}, ErrCorrupt
 	}
-	tag, rest := v[:1], v[1+ownerLen:]
+	tag, holder, rest := v[:1], v[1:1+ownerLen], v[1+ownerLen:]
 	switch tag {
 	case claimTag:
+		if holder == owner {
+			// The script ran before, for this very Begin, and the client
+			// retried it after losing the answer: the claim is ours.
+			return BeginResult{Outcome: Claimed}, nil
+		}
 		until, hash, ok := strings.Cut(rest, "|")
 		leaseEnd, err1 := strconv.ParseInt(until, 10, 64)
 		now, err2 := strconv.ParseInt(nowMillis, 10, 64)

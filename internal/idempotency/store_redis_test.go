@@ -3,9 +3,13 @@ package idempotency_test
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"switchboard/internal/cache"
 	"switchboard/internal/idempotency"
@@ -150,4 +154,64 @@ func TestRedisStoreFollowsTheStoreHealth(t *testing.T) {
 			t.Fatal("health: got up after a refused connection, want down")
 		}
 	})
+}
+
+// replyHook plays the network between the store and a real Redis: once
+// armed, the next script command runs on Redis and then either loses its
+// answer (lose) or is sent a second time, as a client retrying after a lost
+// answer would.
+type replyHook struct {
+	armed atomic.Bool
+	lose  bool
+}
+
+func (h *replyHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *replyHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *replyHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if err != nil || (cmd.Name() != "evalsha" && cmd.Name() != "eval") || !h.armed.CompareAndSwap(true, false) {
+			return err
+		}
+		if h.lose {
+			cmd.SetErr(io.ErrUnexpectedEOF)
+			return io.ErrUnexpectedEOF
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func TestRedisBeginLeavesNoClaimBehindWhenItsAnswerIsLost(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		lose       bool
+		wantErr    bool
+		wantClaim  bool
+		wantOthers idempotency.Outcome
+	}{
+		{"a Begin whose answer was lost fails and leaves the key free", true, true, false, idempotency.Claimed},
+		{"a Begin sent twice finds its own claim and holds it", false, false, true, idempotency.InFlight},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rdb, prefix := redistest.Open(t)
+			hook := &replyHook{lose: tc.lose}
+			rdb.AddHook(hook)
+			s := idempotency.NewRedis(rdb, prefix, nil)
+			mustClaim(t, s, "warm", "h", time.Minute, time.Hour) // loads the script
+			hook.armed.Store(true)
+			res, err := s.Begin(ctx, "k", "h", time.Minute, time.Hour)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Begin: got %v, %v; want error %v", res.Outcome, err, tc.wantErr)
+			}
+			if tc.wantClaim && (res.Outcome != idempotency.Claimed || res.Owner == "") {
+				t.Fatalf("Begin: got %v with owner %q, want the claim with its owner", res.Outcome, res.Owner)
+			}
+			assertOutcome(t, mustBegin(t, s, "k", "h", time.Minute, time.Hour), tc.wantOthers)
+		})
+	}
 }
