@@ -36,7 +36,8 @@ const (
 
 // ErrNotSent marks an upstream failure that proves the request never
 // reached the upstream (a refused connection, a name that did not resolve,
-// a failed dial): wrap or join it into such an error. It is what lets a
+// a failed dial, no token to send it with): wrap or join it into such an
+// error. It is what lets a
 // POST be tried again, or its idempotency key be released, without risk of
 // acting twice (see idempotency.Releases, the one rule built on it).
 var ErrNotSent = errors.New("the request never reached the upstream")
