@@ -56,16 +56,17 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	h, err := handlers.New(handlers.Config{
-		Logger:       logger,
-		Metrics:      m,
-		Verifier:     verifier,
-		Tenants:      tenants,
-		OpenAPIYAML:  api.OpenAPIYAML(),
-		CursorKey:    cursorKey(cfg, logger),
-		Cache:        st.cache,
-		Idempotency:  st.idem,
-		LimitCounter: st.counter,
-		Ready:        st.ready,
+		Logger:           logger,
+		Metrics:          m,
+		Verifier:         verifier,
+		Tenants:          tenants,
+		OpenAPIYAML:      api.OpenAPIYAML(),
+		CursorKey:        cursorKey(cfg, logger),
+		Cache:            st.cache,
+		Idempotency:      st.idem,
+		IdempotencyLease: cfg.IdempotencyLease,
+		LimitCounter:     st.counter,
+		Ready:            st.ready,
 	})
 	if err != nil {
 		return err

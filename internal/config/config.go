@@ -66,6 +66,11 @@ type Config struct {
 	// UpstreamTimeout bounds one upstream request
 	// (SWITCHBOARD_UPSTREAM_TIMEOUT), in (0, 60s].
 	UpstreamTimeout time.Duration
+	// IdempotencyLease (SWITCHBOARD_IDEMPOTENCY_LEASE), in (0, 60s], is how
+	// long a keyed POST's claim is held before, its replica presumed dead,
+	// the key answers 504 retriable false. Keep it above the time an action
+	// may take (a login and the action, each up to UpstreamTimeout).
+	IdempotencyLease time.Duration
 	// ShutdownTimeout bounds the graceful shutdown
 	// (SWITCHBOARD_SHUTDOWN_TIMEOUT), in (0, 10m].
 	ShutdownTimeout time.Duration
@@ -115,6 +120,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("encryption_key", c.EncryptionKey != ""),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Duration("upstream_timeout", c.UpstreamTimeout),
+		slog.Duration("idempotency_lease", c.IdempotencyLease),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.String("pprof_addr", c.PprofAddr),
 	)

@@ -26,6 +26,7 @@ const (
 	envPprofAddr        = "SWITCHBOARD_PPROF_ADDR"
 	envSandboxLatency   = "SWITCHBOARD_SANDBOX_LATENCY"
 	envRedisPrefix      = "SWITCHBOARD_REDIS_PREFIX"
+	envIdempotencyLease = "SWITCHBOARD_IDEMPOTENCY_LEASE"
 )
 
 // envReader reads and checks single variables, collecting problems. An empty

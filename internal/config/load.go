@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"switchboard/internal/domain"
+	"switchboard/internal/idempotency"
 )
 
 // Load builds the configuration from SWITCHBOARD_* variables read through
@@ -44,6 +45,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 		PprofAddr:        e.hostPort(envPprofAddr, ""),
 		SandboxLatency:   e.duration(envSandboxLatency, 0, maxSandboxLatency),
 		RedisPrefix:      e.redisPrefix(envRedisPrefix),
+		IdempotencyLease: e.duration(envIdempotencyLease, idempotency.DefaultLease, idempotency.MaxLease),
 	}
 	if c.JWTAudience == "" {
 		c.JWTAudience = DefaultJWTAudience

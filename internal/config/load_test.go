@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"switchboard/internal/domain"
+	"switchboard/internal/idempotency"
 )
 
 const tenantsPath = "/etc/switchboard/tenants.yaml"
@@ -37,6 +38,7 @@ func productionEnv() map[string]string {
 		"SWITCHBOARD_SHUTDOWN_TIMEOUT":    "40s",
 		"SWITCHBOARD_PPROF_ADDR":          "127.0.0.1:6060",
 		"SWITCHBOARD_REDIS_PREFIX":        "staging:",
+		"SWITCHBOARD_IDEMPOTENCY_LEASE":   "45s",
 	})
 	return env
 }
@@ -71,6 +73,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		ShutdownTimeout:  40 * time.Second,
 		PprofAddr:        "127.0.0.1:6060",
 		RedisPrefix:      "staging:",
+		IdempotencyLease: 45 * time.Second,
 		Tenants:          wantTenants,
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -84,13 +87,14 @@ func TestLoadAppliesDefaultsInSandboxMode(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	want := &Config{
-		Addr:            DefaultAddr,
-		JWTAudience:     DefaultJWTAudience,
-		Sandbox:         true,
-		LogLevel:        slog.LevelInfo,
-		UpstreamTimeout: DefaultUpstreamTimeout,
-		ShutdownTimeout: DefaultShutdownTimeout,
-		RedisPrefix:     DefaultRedisPrefix,
+		Addr:             DefaultAddr,
+		JWTAudience:      DefaultJWTAudience,
+		Sandbox:          true,
+		LogLevel:         slog.LevelInfo,
+		UpstreamTimeout:  DefaultUpstreamTimeout,
+		ShutdownTimeout:  DefaultShutdownTimeout,
+		RedisPrefix:      DefaultRedisPrefix,
+		IdempotencyLease: idempotency.DefaultLease,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
@@ -165,6 +169,8 @@ func TestLoadRejectsInvalidEnvironments(t *testing.T) {
 		{"a zero upstream timeout is rejected", map[string]string{"SWITCHBOARD_UPSTREAM_TIMEOUT": "0s"}, "SWITCHBOARD_UPSTREAM_TIMEOUT", "more than 0"},
 		{"a negative upstream timeout is rejected", map[string]string{"SWITCHBOARD_UPSTREAM_TIMEOUT": "-1s"}, "SWITCHBOARD_UPSTREAM_TIMEOUT", "more than 0"},
 		{"an upstream timeout over 60s is rejected", map[string]string{"SWITCHBOARD_UPSTREAM_TIMEOUT": "61s"}, "SWITCHBOARD_UPSTREAM_TIMEOUT", "at most 1m0s"},
+		{"an idempotency lease over 60s is rejected", map[string]string{"SWITCHBOARD_IDEMPOTENCY_LEASE": "61s"}, "SWITCHBOARD_IDEMPOTENCY_LEASE", "at most 1m0s"},
+		{"a zero idempotency lease is rejected", map[string]string{"SWITCHBOARD_IDEMPOTENCY_LEASE": "0s"}, "SWITCHBOARD_IDEMPOTENCY_LEASE", "more than 0"},
 		{"a shutdown timeout that is not a duration is rejected", map[string]string{"SWITCHBOARD_SHUTDOWN_TIMEOUT": "soon"}, "SWITCHBOARD_SHUTDOWN_TIMEOUT", "Go duration"},
 		{"a shutdown timeout over 10m is rejected", map[string]string{"SWITCHBOARD_SHUTDOWN_TIMEOUT": "11m"}, "SWITCHBOARD_SHUTDOWN_TIMEOUT", "at most 10m0s"},
 		{"a missing tenants file outside sandbox mode is rejected", map[string]string{"SWITCHBOARD_TENANTS_FILE": ""}, "SWITCHBOARD_TENANTS_FILE", "is required unless SWITCHBOARD_SANDBOX=true"},

@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 
 	"switchboard/internal/auth"
 	"switchboard/internal/cache"
+	"switchboard/internal/idempotency"
 	"switchboard/internal/metrics"
 )
 
@@ -61,7 +63,11 @@ type Config struct {
 	// Cache is the response cache of every GET; default: in-memory.
 	Cache *cache.Cache
 	// Idempotency stores POST outcomes; default: in-memory (one replica).
-	Idempotency cache.IdempotencyStore
+	Idempotency idempotency.Store
+	// IdempotencyLease is how long a keyed POST's claim is held before, its
+	// replica presumed dead, the key answers as an uncertain outcome; in
+	// (0, idempotency.MaxLease], idempotency.DefaultLease when zero.
+	IdempotencyLease time.Duration
 	// LimitCounter counts inbound requests per tenant; nil counts in this
 	// process, the Redis counter across replicas.
 	LimitCounter httprate.LimitCounter
@@ -80,9 +86,9 @@ type Server struct {
 	openAPIYAML []byte
 	openAPIJSON []byte
 	cursors     cursorSigner
-	idempotency cache.IdempotencyStore
+	idempotency idempotency.Store
 	cache       *cache.Cache
-	inflightTTL time.Duration
+	idemLease   time.Duration
 	limiters    map[string]*httprate.RateLimiter
 	router      chi.Router
 
@@ -102,6 +108,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("handlers: OpenAPIYAML is required")
 	case len(cfg.CursorKey) < MinCursorKeyBytes:
 		return nil, fmt.Errorf("handlers: CursorKey must be at least %d bytes", MinCursorKeyBytes)
+	case cfg.IdempotencyLease < 0 || cfg.IdempotencyLease > idempotency.MaxLease:
+		return nil, fmt.Errorf("handlers: IdempotencyLease must be in (0, %v]", idempotency.MaxLease)
 	}
 	specJSON, err := yamlToJSON(cfg.OpenAPIYAML)
 	if err != nil {
@@ -117,7 +125,7 @@ func New(cfg Config) (*Server, error) {
 		openAPIJSON: specJSON,
 		cursors:     cursorSigner{key: cfg.CursorKey},
 		idempotency: cfg.Idempotency,
-		inflightTTL: defaultInflightTTL,
+		idemLease:   cmp.Or(cfg.IdempotencyLease, idempotency.DefaultLease),
 	}
 	if s.cache = cfg.Cache; s.cache == nil {
 		if s.cache, err = cache.New(cache.Config{}); err != nil {
@@ -125,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	if s.idempotency == nil {
-		s.idempotency = cache.NewMemoryIdempotency(time.Now)
+		s.idempotency = idempotency.NewMemory(time.Now)
 	}
 	s.limiters = s.newInboundLimiters(cfg.LimitCounter)
 	s.router = s.routes()
