@@ -39,7 +39,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		defer sb.close()
 	}
 
-	verifier, err := newVerifier(cfg)
+	verifier, err := newVerifier(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -116,8 +116,10 @@ func prepareSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
 	return sb, nil
 }
 
-// newVerifier builds the caller-token verifier from the configured keys.
-func newVerifier(cfg *config.Config) (*auth.Verifier, error) {
+// newVerifier builds the caller-token verifier from the configured keys. With
+// a JWKS URL it fetches the key set once before the gateway listens; a
+// failure there is logged, and the set is fetched again when a token needs it.
+func newVerifier(cfg *config.Config, logger *slog.Logger) (*auth.Verifier, error) {
 	var pem []byte
 	if cfg.JWTPublicKeyFile != "" {
 		b, err := os.ReadFile(cfg.JWTPublicKeyFile)
@@ -129,6 +131,8 @@ func newVerifier(cfg *config.Config) (*auth.Verifier, error) {
 	v, err := auth.NewVerifier(auth.Config{
 		HMACSecret:    cfg.JWTSecret,
 		PublicKeysPEM: pem,
+		JWKSURL:       cfg.JWTJWKSURL,
+		Logger:        logger,
 		Audience:      cfg.JWTAudience,
 	})
 	if err != nil {
