@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"switchboard/api"
 	"switchboard/internal/auth"
@@ -18,6 +19,7 @@ import (
 	"switchboard/internal/handlers"
 	"switchboard/internal/metrics"
 	"switchboard/internal/redislog"
+	"switchboard/internal/telemetry"
 )
 
 // run is the whole program: it loads the configuration through getenv,
@@ -39,6 +41,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		defer sb.close()
 	}
 
+	tracing, err := newTracing(ctx, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer flushTraces(tracing, logger)
+
 	verifier, err := newVerifier(cfg, logger)
 	if err != nil {
 		return err
@@ -49,7 +57,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	defer st.close()
-	tenants, err := buildTenants(cfg, st, m, logger)
+	tenants, err := buildTenants(cfg, st, m, logger, tracing)
 	if err != nil {
 		return err
 	}
@@ -64,6 +72,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Idempotency:  st.idem,
 		LimitCounter: st.counter,
 		Ready:        st.ready,
+		Tracing:      tracing,
 	})
 	if err != nil {
 		return err
@@ -93,6 +102,23 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	return serve(ctx, ln, h, logger, cfg.ShutdownTimeout)
 }
+
+// newTracing builds tracing from the standard OTEL_* variables; tests
+// replace it to capture the spans in memory.
+var newTracing = telemetry.FromEnv
+
+// flushTraces exports the spans still queued when the gateway stops. It
+// gets a fresh deadline of its own: the run context is already done.
+func flushTraces(tr *telemetry.Tracing, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), traceFlushTimeout)
+	defer cancel()
+	if err := tr.Shutdown(ctx); err != nil {
+		logger.Warn("traces not flushed", "error", err.Error())
+	}
+}
+
+// traceFlushTimeout bounds the export of the last spans on exit.
+const traceFlushTimeout = 5 * time.Second
 
 // prepareSandbox starts the simulated upstreams, adds the demo tenant, and
 // generates the keys sandbox mode may leave unset.

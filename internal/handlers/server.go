@@ -19,6 +19,7 @@ import (
 	"switchboard/internal/auth"
 	"switchboard/internal/cache"
 	"switchboard/internal/metrics"
+	"switchboard/internal/telemetry"
 )
 
 // TokenVerifier verifies a caller's bearer token.
@@ -68,6 +69,9 @@ type Config struct {
 	// CursorKey signs calls cursors; at least 32 bytes, the same on every
 	// replica so a cursor from one is accepted by another.
 	CursorKey []byte
+	// Tracing, when on, opens a server span per request (see tracing.go);
+	// nil or off installs nothing.
+	Tracing *telemetry.Tracing
 }
 
 // Server is the gateway's http.Handler. It is safe for concurrent use.
@@ -85,6 +89,7 @@ type Server struct {
 	inflightTTL time.Duration
 	limiters    map[string]*httprate.RateLimiter
 	router      chi.Router
+	tracing     *telemetry.Tracing
 }
 
 // New validates cfg and builds the router.
@@ -116,6 +121,7 @@ func New(cfg Config) (*Server, error) {
 		cursors:     cursorSigner{key: cfg.CursorKey},
 		idempotency: cfg.Idempotency,
 		inflightTTL: defaultInflightTTL,
+		tracing:     cfg.Tracing,
 	}
 	if s.cache = cfg.Cache; s.cache == nil {
 		if s.cache, err = cache.New(cache.Config{}); err != nil {
