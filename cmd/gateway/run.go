@@ -57,6 +57,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	defer st.close()
+	if st.redis != nil {
+		if err := registerRedisUp(m.Registry(), st.redis); err != nil {
+			return err
+		}
+	}
 	tenants, err := buildTenants(cfg, st, m, logger, tracing)
 	if err != nil {
 		return err
