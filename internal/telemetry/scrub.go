@@ -78,10 +78,17 @@ type scrubbedSpan struct {
 	status sdktrace.Status
 }
 
-func (s scrubbedSpan) Name() string                     { return s.name }
+// Name returns the scrubbed span name.
+func (s scrubbedSpan) Name() string { return s.name }
+
+// Attributes returns the allow-listed, scrubbed attributes.
 func (s scrubbedSpan) Attributes() []attribute.KeyValue { return s.attrs }
-func (s scrubbedSpan) Events() []sdktrace.Event         { return s.events }
-func (s scrubbedSpan) Status() sdktrace.Status          { return s.status }
+
+// Events returns the events with scrubbed names and attributes.
+func (s scrubbedSpan) Events() []sdktrace.Event { return s.events }
+
+// Status returns the status with its description scrubbed.
+func (s scrubbedSpan) Status() sdktrace.Status { return s.status }
 
 func scrubSpan(s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan {
 	events := make([]sdktrace.Event, 0, len(s.Events()))
