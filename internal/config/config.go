@@ -53,6 +53,10 @@ type Config struct {
 	// (SWITCHBOARD_JWT_PUBLIC_KEY_FILE). Load does not read it; the auth
 	// package does, and reports its own errors.
 	JWTPublicKeyFile string
+	// JWTJWKSURL is the JWKS URL of the callers' identity provider
+	// (SWITCHBOARD_JWT_JWKS_URL): RS256/ES256 keys chosen by "kid". Empty
+	// means no JWKS. Load checks its shape only; the auth package fetches it.
+	JWTJWKSURL string
 	// JWTAudience is the required "aud" (SWITCHBOARD_JWT_AUDIENCE).
 	JWTAudience string
 	// EncryptionKey holds the EncryptionKeySize raw bytes decoded from
@@ -116,6 +120,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("redis", c.RedisURL != ""),
 		slog.Bool("jwt_hs256", c.JWTSecret != ""),
 		slog.String("jwt_public_key_file", c.JWTPublicKeyFile),
+		slog.Bool("jwt_jwks", c.JWTJWKSURL != ""),
 		slog.String("jwt_audience", c.JWTAudience),
 		slog.Bool("encryption_key", c.EncryptionKey != ""),
 		slog.String("log_level", c.LogLevel.String()),

@@ -21,6 +21,7 @@ import (
 	"switchboard/internal/cache"
 	"switchboard/internal/idempotency"
 	"switchboard/internal/metrics"
+	"switchboard/internal/telemetry"
 )
 
 // TokenVerifier verifies a caller's bearer token.
@@ -74,6 +75,9 @@ type Config struct {
 	// CursorKey signs calls cursors; at least 32 bytes, the same on every
 	// replica so a cursor from one is accepted by another.
 	CursorKey []byte
+	// Tracing, when on, opens a server span per request (see tracing.go);
+	// nil or off installs nothing.
+	Tracing *telemetry.Tracing
 }
 
 // Server is the gateway's http.Handler. It is safe for concurrent use.
@@ -91,6 +95,7 @@ type Server struct {
 	idemLease   time.Duration
 	limiters    map[string]*httprate.RateLimiter
 	router      chi.Router
+	tracing     *telemetry.Tracing
 
 	exportTuning // zero in production; see export_pace.go
 }
@@ -126,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 		cursors:     cursorSigner{key: cfg.CursorKey},
 		idempotency: cfg.Idempotency,
 		idemLease:   cmp.Or(cfg.IdempotencyLease, idempotency.DefaultLease),
+		tracing:     cfg.Tracing,
 	}
 	if s.cache = cfg.Cache; s.cache == nil {
 		if s.cache, err = cache.New(cache.Config{}); err != nil {
