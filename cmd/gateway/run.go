@@ -64,7 +64,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			return err
 		}
 	}
-	tenants, err := buildTenants(cfg, st, m, logger, tracing)
+	wiring := newWiring(cfg, st, m, logger, tracing)
+	tenants, _, err := wiring.build(cfg)
 	if err != nil {
 		return err
 	}

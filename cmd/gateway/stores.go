@@ -39,9 +39,8 @@ type stores struct {
 // up: /readyz tells, and every store falls back while it is down. One
 // store health decides for every user of the Redis client.
 func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*stores, error) {
-	onResult := func(st cache.Status) { m.CacheResults.WithLabelValues(string(st)).Inc() }
 	if cfg.RedisURL == "" {
-		c, err := cache.New(cache.Config{OnResult: onResult, FillTimeout: cfg.UpstreamTimeout})
+		c, err := cache.New(cache.Config{FillTimeout: cfg.UpstreamTimeout})
 		if err != nil {
 			return nil, err
 		}
@@ -85,7 +84,6 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 		Backend:     cache.NewRedisBackend(rdb, cfg.RedisPrefix+"cache:"),
 		Health:      health,
 		FillTimeout: cfg.UpstreamTimeout,
-		OnResult:    onResult,
 		L1TTL:       time.Second,
 	})
 	if err != nil {
@@ -131,12 +129,11 @@ func (s *stores) close() {
 func (s *stores) budgetFor(pw *config.Phonewagon, m *metrics.Metrics, logger *slog.Logger) (*ratelimit.Budget, error) {
 	account := pw.Account()
 	bc := ratelimit.BudgetConfig{
-		Account:     account,
-		Limit:       pw.BudgetPerMinute,
-		Store:       s.budget,
-		Health:      s.health,
-		OnWait:      func(outcome string) { m.BudgetWaits.WithLabelValues(outcome).Inc() },
-		OnRemaining: func(n int) { m.BudgetRemaining.WithLabelValues(account).Set(float64(n)) },
+		Account: account,
+		Limit:   pw.BudgetPerMinute,
+		Store:   s.budget,
+		Health:  s.health,
+		OnWait:  func(outcome string) { m.BudgetWaits.WithLabelValues(outcome).Inc() },
 		OnStoreError: func(err error) {
 			logger.Warn("Phonewagon budget on its per-replica share: store failed", "account", account, "error", err.Error())
 		},

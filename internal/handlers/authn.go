@@ -8,7 +8,8 @@ import (
 	"switchboard/internal/domain"
 )
 
-// authenticate requires a valid bearer token whose tenant is configured.
+// authenticate requires a valid bearer token whose tenant is configured in
+// the generation of tenants in force when the request arrives.
 // A missing or invalid token is 401 (with WWW-Authenticate); a valid token
 // for an unknown tenant is 403, since the caller did authenticate.
 func (s *Server) authenticate(next http.Handler) http.Handler {
@@ -26,7 +27,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		ri := infoFrom(r.Context())
 		ri.subject = p.Subject
-		t, ok := s.tenants[p.Tenant]
+		gen := s.gen.Load() // one generation for the whole request
+		t, ok := gen.tenants[p.Tenant]
 		if !ok {
 			writeProblem(w, r, s.logger, domain.Errorf(domain.CodeForbidden,
 				"the token's tenant is not configured on this gateway"))
@@ -35,7 +37,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		ri.tenant = t.ID
 		tagSpanTenant(r.Context(), t.ID)
 		ctx := auth.NewContext(r.Context(), p)
-		next.ServeHTTP(w, r.WithContext(withTenant(ctx, t)))
+		next.ServeHTTP(w, r.WithContext(withTenant(ctx, &tenantEntry{tenant: t, limiter: gen.limiters[t.ID]})))
 	})
 }
 

@@ -5,9 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"go.opentelemetry.io/otel/trace"
 
@@ -40,7 +40,7 @@ func infoFrom(ctx context.Context) *requestInfo {
 // request (count, summed time to headers, and the first few of them), as
 // recorded by the upstream transport (upstreamhttp.Timed). It logs the path without the query string: queries may
 // carry caller data, and the route pattern is what dashboards group by.
-func instrument(logger *slog.Logger, m *metrics.Metrics) func(http.Handler) http.Handler {
+func (s *Server) instrument(logger *slog.Logger, m *metrics.Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -54,9 +54,12 @@ func instrument(logger *slog.Logger, m *metrics.Metrics) func(http.Handler) http
 			if status == 0 {
 				status = http.StatusOK
 			}
-			route := routePattern(r)
-			m.HTTPRequests.WithLabelValues(route, strconv.Itoa(status), ri.tenant).Inc()
-			m.HTTPDuration.WithLabelValues(route).Observe(elapsed.Seconds())
+			route, method := s.routeLabel(r), methodLabel(r)
+			m.HTTPRequests.WithLabelValues(method, route, strconv.Itoa(status), ri.tenant).Inc()
+			m.HTTPDuration.WithLabelValues(method, route).Observe(elapsed.Seconds())
+			if ri.cache != "" {
+				m.CacheResults.WithLabelValues(route, strings.ToLower(ri.cache)).Inc()
+			}
 
 			level := slog.LevelInfo
 			if status >= 500 {
@@ -97,15 +100,4 @@ func instrument(logger *slog.Logger, m *metrics.Metrics) func(http.Handler) http
 			}
 		})
 	}
-}
-
-// routePattern is the chi pattern that matched, or "unmatched" so that a
-// scan of random paths cannot blow up metric cardinality.
-func routePattern(r *http.Request) string {
-	if rc := chi.RouteContext(r.Context()); rc != nil {
-		if p := rc.RoutePattern(); p != "" {
-			return p
-		}
-	}
-	return "unmatched"
 }

@@ -20,9 +20,9 @@ func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(withRequestID)
 	if s.tracing.Enabled() {
-		r.Use(serverSpan(s.tracing))
+		r.Use(serverSpan(s.tracing, s.routeLabel))
 	}
-	r.Use(instrument(s.logger, s.metrics), recoverer(s.logger), s.limitBody, middleware.GetHead)
+	r.Use(s.instrument(s.logger, s.metrics), recoverer(s.logger), s.limitBody, middleware.GetHead)
 	r.NotFound(s.handle(s.notFound))
 	r.MethodNotAllowed(s.handle(s.methodNotAllowed))
 

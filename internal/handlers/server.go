@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -55,9 +57,10 @@ type Tenant struct {
 // Config wires a Server. Logger, Metrics, Verifier and OpenAPIYAML are
 // required.
 type Config struct {
-	Logger      *slog.Logger
-	Metrics     *metrics.Metrics
-	Verifier    TokenVerifier
+	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
+	Verifier TokenVerifier
+	// Tenants is the first generation of tenants; SetTenants replaces it.
 	Tenants     map[string]*Tenant
 	OpenAPIYAML []byte
 	Ready       []ReadinessCheck
@@ -85,7 +88,9 @@ type Server struct {
 	logger      *slog.Logger
 	metrics     *metrics.Metrics
 	verifier    TokenVerifier
-	tenants     map[string]*Tenant
+	gen         atomic.Pointer[tenantSet] // the tenants in force
+	swapMu      sync.Mutex                // serializes SetTenants
+	counter     httprate.LimitCounter
 	ready       []ReadinessCheck
 	openAPIYAML []byte
 	openAPIJSON []byte
@@ -93,7 +98,6 @@ type Server struct {
 	idempotency idempotency.Store
 	cache       *cache.Cache
 	idemLease   time.Duration
-	limiters    map[string]*httprate.RateLimiter
 	router      chi.Router
 	tracing     *telemetry.Tracing
 
@@ -124,7 +128,7 @@ func New(cfg Config) (*Server, error) {
 		logger:      cfg.Logger,
 		metrics:     cfg.Metrics,
 		verifier:    cfg.Verifier,
-		tenants:     cfg.Tenants,
+		counter:     cfg.LimitCounter,
 		ready:       cfg.Ready,
 		openAPIYAML: cfg.OpenAPIYAML,
 		openAPIJSON: specJSON,
@@ -141,8 +145,9 @@ func New(cfg Config) (*Server, error) {
 	if s.idempotency == nil {
 		s.idempotency = idempotency.NewMemory(time.Now)
 	}
-	s.limiters = s.newInboundLimiters(cfg.LimitCounter)
+	s.SetTenants(cfg.Tenants)
 	s.router = s.routes()
+	s.primeSeries(cfg.Tenants)
 	return s, nil
 }
 

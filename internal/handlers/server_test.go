@@ -169,7 +169,7 @@ func TestUnknownRoutesAndMethodsAnswerProblems(t *testing.T) {
 
 func TestPanicAnswersInternalProblemAndLogsTheStack(t *testing.T) {
 	g := newTestGateway(t)
-	h := withRequestID(instrument(g.logger, g.metrics)(recoverer(g.logger)(http.HandlerFunc(
+	h := withRequestID(g.instrument(g.logger, g.metrics)(recoverer(g.logger)(http.HandlerFunc(
 		func(http.ResponseWriter, *http.Request) { panic("boom at a secret place") }))))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))

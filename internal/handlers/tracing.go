@@ -27,7 +27,7 @@ var knownMethods = map[string]bool{
 // the span is named "METHOD route-template" and carries the route and the
 // status; authenticate adds the tenant. Nothing caller-typed (path, query,
 // headers) becomes an attribute: the route template stands for the path.
-func serverSpan(t *telemetry.Tracing) func(http.Handler) http.Handler {
+func serverSpan(t *telemetry.Tracing, routeOf func(*http.Request) string) func(http.Handler) http.Handler {
 	tracer := t.Tracer(tracerName)
 	prop := t.Propagator()
 	return func(next http.Handler) http.Handler {
@@ -47,7 +47,7 @@ func serverSpan(t *telemetry.Tracing) func(http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			route := routePattern(r)
+			route := routeOf(r)
 			span.SetName(method + " " + route)
 			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
 			if status >= http.StatusInternalServerError {

@@ -52,7 +52,7 @@ func TestServerSpans(t *testing.T) {
 			"GET /v1/tags", "200", "acme", false},
 		{"an upstream failure marks the span as an error", http.MethodGet, "/v1/departments", tok,
 			domain.Errorf(domain.CodeUpstreamUnavailable, "down"), "GET /v1/departments", "503", "acme", true},
-		{"a made-up method is not echoed", "BREW", "/healthz", "", nil, "_OTHER unmatched", "405", "", false},
+		{"a made-up method is not echoed, and names the route it was aimed at", "BREW", "/healthz", "", nil, "_OTHER /healthz", "405", "", false},
 		{"an unknown path is named unmatched, not by its path", http.MethodGet, "/+17866275049", "", nil,
 			"GET unmatched", "404", "", false},
 	}

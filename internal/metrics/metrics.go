@@ -16,43 +16,53 @@ import (
 type Metrics struct {
 	registry *prometheus.Registry
 
-	// HTTPRequests counts answered requests by route, status and tenant.
+	// HTTPRequests counts answered requests by method, route, status and
+	// tenant. A refused request carries the route it was aimed at.
 	HTTPRequests *prometheus.CounterVec
-	// HTTPDuration is the latency of answered requests by route.
+	// HTTPDuration is the latency of answered requests by method and route.
 	HTTPDuration *prometheus.HistogramVec
 	// UpstreamRequests counts upstream calls by upstream, endpoint and status
 	// ("error" for transport failures).
 	UpstreamRequests *prometheus.CounterVec
 	// UpstreamDuration is the latency of upstream calls.
 	UpstreamDuration *prometheus.HistogramVec
-	// CacheResults counts response-cache outcomes (hit, miss, stale, bypass).
+	// CacheResults counts response-cache outcomes by route and result (hit,
+	// miss, stale, bypass: the X-Cache value in lower case).
 	CacheResults *prometheus.CounterVec
-	// BudgetRemaining is the Phonewagon budget left per account.
-	BudgetRemaining *prometheus.GaugeVec
 	// BudgetWaits counts requests that had to wait for a budget slot, by outcome.
 	BudgetWaits *prometheus.CounterVec
-	// BreakerState is each upstream account's circuit breaker: 0 closed,
-	// 1 open, 2 half-open.
-	BreakerState *prometheus.GaugeVec
+	// Reloads counts SIGHUP reloads of the tenants file by outcome
+	// (applied, rejected).
+	Reloads *prometheus.CounterVec
 	// TokenLogins and TokenRefreshes count CallWidget token acquisitions.
 	TokenLogins    *prometheus.CounterVec
 	TokenRefreshes *prometheus.CounterVec
+
+	// state computes the budget and breaker gauges when scraped.
+	state *stateCollector
 }
+
+// Reload outcomes, the values of Reloads' outcome label.
+const (
+	ReloadApplied  = "applied"
+	ReloadRejected = "rejected"
+)
 
 // New registers every collector, plus the Go and process collectors, on a
 // fresh registry.
 func New() *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
+		state:    newStateCollector(),
 		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_http_requests_total",
-			Help: "HTTP requests answered, by route pattern, status code and tenant.",
-		}, []string{"route", "status", "tenant"}),
+			Help: "HTTP requests answered, by method, route pattern (the one a refused request was aimed at; \"unmatched\" for unknown paths), status code and tenant.",
+		}, []string{"method", "route", "status", "tenant"}),
 		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "switchboard_http_request_duration_seconds",
-			Help:    "Time to answer HTTP requests, by route pattern.",
+			Help:    "Time to answer HTTP requests, by method and route pattern.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15},
-		}, []string{"route"}),
+		}, []string{"method", "route"}),
 		UpstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_upstream_requests_total",
 			Help: "Requests sent upstream, by upstream, endpoint and status (\"error\" when no response arrived).",
@@ -64,20 +74,16 @@ func New() *Metrics {
 		}, []string{"upstream", "endpoint"}),
 		CacheResults: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_cache_results_total",
-			Help: "Response cache outcomes: hit, miss, stale, bypass.",
-		}, []string{"result"}),
-		BudgetRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "switchboard_phonewagon_budget_remaining",
-			Help: "Phonewagon requests left in the current 60 s window, by account.",
-		}, []string{"account"}),
+			Help: "Response cache outcomes by route pattern and result: hit, miss, stale, bypass.",
+		}, []string{"route", "result"}),
 		BudgetWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_phonewagon_budget_waits_total",
 			Help: "Requests that waited for a Phonewagon budget slot, by outcome (admitted, exhausted).",
 		}, []string{"outcome"}),
-		BreakerState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "switchboard_upstream_breaker_state",
-			Help: "Circuit breaker per upstream account: 0 closed, 1 open, 2 half-open.",
-		}, []string{"breaker"}),
+		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_config_reloads_total",
+			Help: "Reloads of the tenants file on SIGHUP, by outcome: applied, rejected (the old configuration stays).",
+		}, []string{"outcome"}),
 		TokenLogins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_callwidget_logins_total",
 			Help: "CallWidget logins (email and password), by tenant.",
@@ -91,8 +97,11 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.HTTPRequests, m.HTTPDuration, m.UpstreamRequests, m.UpstreamDuration,
-		m.CacheResults, m.BudgetRemaining, m.BudgetWaits, m.BreakerState, m.TokenLogins, m.TokenRefreshes,
+		m.CacheResults, m.BudgetWaits, m.Reloads, m.TokenLogins, m.TokenRefreshes, m.state,
 	)
+	for _, o := range []string{ReloadApplied, ReloadRejected} {
+		m.Reloads.WithLabelValues(o)
+	}
 	return m
 }
 
