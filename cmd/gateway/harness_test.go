@@ -89,19 +89,50 @@ type gateway struct {
 	URL    string
 	Stdout *lockedBuffer
 	Logs   *lockedBuffer
-	stop   context.CancelFunc
-	done   chan error
+	// Reloads is run's reload signal: what SIGHUP sends in the binary.
+	Reloads chan os.Signal
+	stop    context.CancelFunc
+	done    chan error
 }
 
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+	mu      sync.Mutex
+	b       strings.Builder
+	written chan struct{} // closed (and replaced) by each Write
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.written != nil {
+		close(l.written)
+		l.written = nil
+	}
 	return l.b.Write(p)
+}
+
+// waitFor waits until cond holds of what was written, or fails the test
+// after timeout; it wakes on each write rather than polling.
+func (l *lockedBuffer) waitFor(t *testing.T, timeout time.Duration, what string, cond func(string) bool) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		l.mu.Lock()
+		s := l.b.String()
+		if l.written == nil {
+			l.written = make(chan struct{})
+		}
+		ch := l.written
+		l.mu.Unlock()
+		if cond(s) {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("%s: not seen within %v; written:\n%s", what, timeout, s)
+		}
+	}
 }
 
 func (l *lockedBuffer) String() string {
@@ -118,7 +149,7 @@ func startGateway(t *testing.T, env map[string]string) *gateway {
 		full[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	g := &gateway{Stdout: &lockedBuffer{}, Logs: &lockedBuffer{}, stop: cancel, done: make(chan error, 1)}
+	g := &gateway{Stdout: &lockedBuffer{}, Logs: &lockedBuffer{}, Reloads: make(chan os.Signal, 1), stop: cancel, done: make(chan error, 1)}
 	pr, pw := io.Pipe()
 	urls := make(chan string, 1)
 	go func() {
@@ -137,7 +168,7 @@ func startGateway(t *testing.T, env map[string]string) *gateway {
 		}
 	}()
 	go func() {
-		g.done <- run(ctx, func(k string) string { return full[k] }, g.Stdout, pw)
+		g.done <- run(ctx, func(k string) string { return full[k] }, g.Stdout, pw, g.Reloads)
 		pw.Close()
 	}()
 	select {

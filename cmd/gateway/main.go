@@ -30,7 +30,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr); err != nil {
+	reloads := make(chan os.Signal, 1)
+	signal.Notify(reloads, syscall.SIGHUP)
+	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr, reloads); err != nil {
 		reportExit(os.Stderr, err)
 		os.Exit(1)
 	}

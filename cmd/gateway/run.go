@@ -22,9 +22,10 @@ import (
 )
 
 // run is the whole program: it loads the configuration through getenv,
-// serves until ctx is done, and shuts down gracefully. Logs go to stderr as
-// JSON; stdout carries only the sandbox banner.
-func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+// serves until ctx is done, and shuts down gracefully. Each value received
+// on reloads (SIGHUP, wired by main) reloads the tenants file; nil never
+// reloads. Logs go to stderr as JSON; stdout carries only the sandbox banner.
+func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, reloads <-chan os.Signal) error {
 	cfg, err := config.Load(getenv, os.ReadFile)
 	if err != nil {
 		return err
@@ -32,15 +33,18 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	redislog.Install(logger)
 
+	var sandboxAdds *config.SandboxAdditions // kept for reloads
 	if cfg.Sandbox {
 		sb, err := startSandbox(cfg, logger)
 		if err != nil {
 			return err
 		}
 		defer sb.close()
-		if cfg, err = cfg.WithSandbox(sb.additions()); err != nil {
+		adds := sb.additions()
+		if cfg, err = cfg.WithSandbox(adds); err != nil {
 			return err
 		}
+		sandboxAdds = &adds
 	}
 
 	tracing, err := newTracing(ctx, getenv, logger)
@@ -100,6 +104,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 		printBanner(stdout, baseURL, token)
 	}
+	rl := &reloader{getenv: getenv, sandbox: sandboxAdds, wiring: wiring, server: h, metrics: m, logger: logger}
+	rctx, stopReloads := context.WithCancel(ctx)
+	reloaderDone := make(chan struct{})
+	go func() { defer close(reloaderDone); rl.run(rctx, reloads) }()
+	defer func() { stopReloads(); <-reloaderDone }() // no reload while the stores close
 	logger.Info("listening", "url", baseURL, "config", cfg)
 	if cfg.PprofAddr != "" {
 		stopPprof, err := startPprof(cfg.PprofAddr, logger)
