@@ -24,11 +24,6 @@ type reloader struct {
 	server  *handlers.Server
 	metrics *metrics.Metrics
 	logger  *slog.Logger
-	// onApplied is the hook for what else follows a tenants file (mirror
-	// syncers, webhook senders): it runs after the new generation is in
-	// force, with the new Config and the tenants it added, removed and
-	// changed.
-	onApplied []func(cfg *config.Config, ch tenantChanges)
 }
 
 // run reloads once per signal until ctx is done. Signals are handled one at
@@ -62,9 +57,6 @@ func (rl *reloader) reload() {
 		return
 	}
 	rl.server.SetTenants(tenants)
-	for _, f := range rl.onApplied {
-		f(cfg, ch)
-	}
 	rl.metrics.Reloads.WithLabelValues(metrics.ReloadApplied).Inc()
 	rl.logger.Info("tenants file reloaded", "tenants", len(tenants),
 		"added", ch.Added, "removed", ch.Removed, "changed", ch.Changed)

@@ -66,7 +66,11 @@ type tenantChanges struct {
 }
 
 // build makes the generation of cfg's tenants the one in force and returns
-// it. On error nothing changes: the generation in force stays.
+// it. On error nothing changes: the generation in force stays. Whatever else
+// belongs to an account and runs in the background (the call-history
+// mirror's syncers) follows the same pattern as budgets and breakers: taken
+// over from the generation in force when its settings are equal, built
+// otherwise, and on commit the ones left behind are stopped.
 func (w *wiring) build(cfg *config.Config) (map[string]*handlers.Tenant, tenantChanges, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
