@@ -55,8 +55,6 @@ type generation struct {
 
 // begin starts a generation that may reuse every account in force.
 func (a *accounts) begin() *generation {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	return &generation{prev: a, budgets: map[string]*accountBudget{}, breakers: map[string]*accountBreaker{}}
 }
 
