@@ -82,6 +82,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		e = &domain.Error{Code: domain.CodeInternal, Message: "an internal error occurred", Err: err}
 		kind = problemKinds[domain.CodeInternal]
 	}
+	if e.Code == domain.CodeValidation && e.Unprocessable {
+		// Well-formed input the upstream refused (SPEC §4): 422, not 400.
+		kind.status = http.StatusUnprocessableEntity
+	}
 	if kind.status >= 500 {
 		// Upstream failures are expected weather (WARN); ERROR is kept for
 		// what is wrong with the gateway itself.
