@@ -25,36 +25,6 @@ type Problem struct {
 	Retriable *bool `json:"retriable,omitempty"`
 } // @name Problem
 
-// problemKind is one row of the slug table.
-type problemKind struct {
-	status int
-	title  string
-}
-
-// problemKinds is the only code → status table. A code missing here is
-// answered as internal.
-var problemKinds = map[domain.Code]problemKind{
-	domain.CodeValidation:            {http.StatusBadRequest, "Request is invalid"},
-	domain.CodeUnauthorized:          {http.StatusUnauthorized, "Authentication required"},
-	domain.CodeForbidden:             {http.StatusForbidden, "Forbidden"},
-	domain.CodeUpstreamNotConfigured: {http.StatusForbidden, "Upstream not configured for this tenant"},
-	domain.CodeNotFound:              {http.StatusNotFound, "Not found"},
-	domain.CodeMethodNotAllowed:      {http.StatusMethodNotAllowed, "Method not allowed"},
-	domain.CodeUnsupportedMediaType:  {http.StatusUnsupportedMediaType, "Unsupported media type"},
-	domain.CodePayloadTooLarge:       {http.StatusRequestEntityTooLarge, "Payload too large"},
-	domain.CodeInvalidCursor:         {http.StatusBadRequest, "Invalid cursor"},
-	domain.CodeRateLimited:           {http.StatusTooManyRequests, "Rate limit exceeded"},
-	domain.CodeUpstreamBudget:        {http.StatusServiceUnavailable, "Upstream request budget exhausted"},
-	domain.CodeUpstreamRateLimited:   {http.StatusServiceUnavailable, "Upstream rate limited"},
-	domain.CodeUpstreamAuthFailed:    {http.StatusBadGateway, "Upstream rejected the credentials"},
-	domain.CodeUpstreamTimeout:       {http.StatusGatewayTimeout, "Upstream timed out"},
-	domain.CodeUpstreamUnavailable:   {http.StatusServiceUnavailable, "Upstream unavailable"},
-	domain.CodeUpstreamError:         {http.StatusBadGateway, "Upstream error"},
-	domain.CodeIdempotencyKeyReused:  {http.StatusUnprocessableEntity, "Idempotency key reused with another request"},
-	domain.CodeIdempotencyKeyInUse:   {http.StatusConflict, "Idempotency key in use"},
-	domain.CodeInternal:              {http.StatusInternalServerError, "Internal error"},
-}
-
 // defaultRetryAfter is sent on a 429 or 503 whose cause named no delay:
 // SPEC §4 promises Retry-After on every one of them.
 const defaultRetryAfter = 5 * time.Second
@@ -117,7 +87,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		h.Set("Retry-After", retryAfterSeconds(e.RetryAfter))
 	}
 	if kind.status == http.StatusUnauthorized {
-		h.Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+		h.Set("WWW-Authenticate", bearerChallenge(r, e.Message))
 	}
 	// A problem must never be cached or revalidated as the resource.
 	h.Del("ETag")
