@@ -32,6 +32,7 @@ type CallList struct {
 //	@Param			limit		query		int		false	"page size"								minimum(1)	maximum(1000)	default(100)
 //	@Param			cursor		query		string	false	"next_cursor of the previous page"
 //	@Success		200			{object}	CallList
+//	@Header			200	{string}	X-Cache	"HIT, MISS, STALE or BYPASS: served through the response cache"
 //	@Header			200			{string}	Link	"<…>; rel=\"next\" when there is a next page"
 //	@Failure		400			{object}	Problem	"invalid filter, limit or cursor"
 //	@Failure		401			{object}	Problem	"missing or invalid token"

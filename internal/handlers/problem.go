@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -68,20 +69,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 			slog.String("code", string(e.Code)),
 			slog.String("error", e.Error()))
 	}
-	p := Problem{
-		Type:      "/problems/" + string(e.Code),
-		Title:     kind.title,
-		Status:    kind.status,
-		Detail:    e.Message,
-		RequestID: RequestID(r.Context()),
-		Errors:    e.Fields,
-	}
-	if p.Detail == "" {
-		p.Detail = kind.title
-	}
-	if e.NotRetriable {
-		p.Retriable = new(bool)
-	}
+	p := problemOf(e, kind, RequestID(r.Context()))
 	h := w.Header()
 	if kind.status == http.StatusTooManyRequests || kind.status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", retryAfterSeconds(e.RetryAfter))
@@ -98,6 +86,44 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	w.WriteHeader(kind.status)
 	_ = json.NewEncoder(w).Encode(p)
 }
+
+// problemOf is the problem document of e, whose row in the slug table is
+// kind.
+func problemOf(e *domain.Error, kind problemKind, requestID string) Problem {
+	p := Problem{
+		Type:      "/problems/" + string(e.Code),
+		Title:     kind.title,
+		Status:    kind.status,
+		Detail:    e.Message,
+		RequestID: requestID,
+		Errors:    e.Fields,
+	}
+	if p.Detail == "" {
+		p.Detail = kind.title
+	}
+	if e.NotRetriable {
+		p.Retriable = new(bool)
+	}
+	return p
+}
+
+// ExampleProblem is the problem document the gateway sends for e, with a
+// fixed request id: the OpenAPI document's error examples are built with
+// it (internal/tools/openapifix), so they cannot drift from the slug
+// table. An e whose code is not in the table is an error.
+func ExampleProblem(e *domain.Error) (Problem, error) {
+	kind, ok := problemKinds[e.Code]
+	if !ok {
+		return Problem{}, fmt.Errorf("handlers: no problem kind for %q", e.Code)
+	}
+	if e.Code == domain.CodeValidation && e.Unprocessable {
+		kind.status = http.StatusUnprocessableEntity
+	}
+	return problemOf(e, kind, "3f2a9c0e8b7d4e61a5c2f0d9b8e7a6c5"), nil
+}
+
+// CSVHeader returns the header row of a CSV export, for its documentation.
+func CSVHeader() []string { return append([]string(nil), csvHeader...) }
 
 // retryAfterSeconds renders d as whole seconds, rounded up, at least 1.
 func retryAfterSeconds(d time.Duration) string {
