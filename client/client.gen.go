@@ -686,7 +686,7 @@ type ClientInterface interface {
 
 	// CreateContactWithBody Create a contact
 	//
-	// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: the first response is replayed for 24 h.
+	// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: once the upstream may have received the request, its outcome (a failure included) is replayed for 24 h, and the action is never sent twice.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -695,7 +695,7 @@ type ClientInterface interface {
 
 	// CreateContact Create a contact
 	//
-	// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: the first response is replayed for 24 h.
+	// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: once the upstream may have received the request, its outcome (a failure included) is replayed for 24 h, and the action is never sent twice.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -922,7 +922,7 @@ func (c *Client) ListCompanies(ctx context.Context, params *ListCompaniesParams,
 
 // CreateContactWithBody Create a contact
 //
-// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: the first response is replayed for 24 h.
+// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: once the upstream may have received the request, its outcome (a failure included) is replayed for 24 h, and the action is never sent twice.
 //
 // Takes any type of body and a specified content type.
 //
@@ -941,7 +941,7 @@ func (c *Client) CreateContactWithBody(ctx context.Context, params *CreateContac
 
 // CreateContact Create a contact
 //
-// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: the first response is replayed for 24 h.
+// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: once the upstream may have received the request, its outcome (a failure included) is replayed for 24 h, and the action is never sent twice.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2012,7 +2012,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateContactWithBodyWithResponse Create a contact
 	//
-	// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: the first response is replayed for 24 h.
+	// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: once the upstream may have received the request, its outcome (a failure included) is replayed for 24 h, and the action is never sent twice.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2021,7 +2021,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateContactWithResponse Create a contact
 	//
-	// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: the first response is replayed for 24 h.
+	// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: once the upstream may have received the request, its outcome (a failure included) is replayed for 24 h, and the action is never sent twice.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4690,7 +4690,7 @@ func (c *ClientWithResponses) ListCompaniesWithResponse(ctx context.Context, par
 
 // CreateContactWithBodyWithResponse Create a contact
 //
-// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: the first response is replayed for 24 h.
+// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: once the upstream may have received the request, its outcome (a failure included) is replayed for 24 h, and the action is never sent twice.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4705,7 +4705,7 @@ func (c *ClientWithResponses) CreateContactWithBodyWithResponse(ctx context.Cont
 
 // CreateContactWithResponse Create a contact
 //
-// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: the first response is replayed for 24 h.
+// Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: once the upstream may have received the request, its outcome (a failure included) is replayed for 24 h, and the action is never sent twice.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
