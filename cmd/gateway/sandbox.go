@@ -42,14 +42,14 @@ type sandbox struct {
 func startSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
 	password, secret := randomSecret(), randomSecret()
 	cw, err := callwidgetsim.New(callwidgetsim.Config{
-		Users:   []callwidgetsim.User{{Email: demoEmail, Password: password, Seed: 1}},
+		Users:   []callwidgetsim.User{{Email: demoEmail, Password: password, Seed: 1, Examples: true}},
 		Latency: cfg.SandboxLatency,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: callwidget: %w", err)
 	}
 	pw, err := phonewagonsim.New(phonewagonsim.Config{
-		Accounts: []phonewagonsim.Account{{ClientID: demoClientID, ClientSecret: secret, Seed: 1}},
+		Accounts: []phonewagonsim.Account{{ClientID: demoClientID, ClientSecret: secret, Seed: 1, Examples: true}},
 		// The newest sample call is an hour old, so "recent" queries find data.
 		Anchor:  time.Now().UTC().Truncate(time.Hour).Add(-time.Hour),
 		Latency: cfg.SandboxLatency,

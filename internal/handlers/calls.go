@@ -25,13 +25,14 @@ type CallList struct {
 //	@Tags			phonewagon
 //	@Produce		json
 //	@Security		bearerauth
-//	@Param			company_id	query		string	false	"Phonewagon company id"					example(1001)
-//	@Param			campaign_id	query		string	false	"Phonewagon campaign id"				example(s2212)
-//	@Param			since		query		string	false	"RFC 3339 time, inclusive"				format(date-time)	example(2026-01-01T00:00:00Z)
+//	@Param			company_id	query		string	false	"Phonewagon company id, from GET /v1/companies (for example 1001)"
+//	@Param			campaign_id	query		string	false	"Phonewagon campaign id, from GET /v1/campaigns (for example s2212)"
+//	@Param			since		query		string	false	"RFC 3339 time, inclusive"				format(date-time)
 //	@Param			until		query		string	false	"RFC 3339 time, exclusive; after since"	format(date-time)
 //	@Param			limit		query		int		false	"page size"								minimum(1)	maximum(1000)	default(100)
 //	@Param			cursor		query		string	false	"next_cursor of the previous page"
 //	@Success		200			{object}	CallList
+//	@Header			200	{string}	X-Cache	"HIT, MISS, STALE or BYPASS: served through the response cache"
 //	@Header			200			{string}	Link	"<…>; rel=\"next\" when there is a next page"
 //	@Failure		400			{object}	Problem	"invalid filter, limit or cursor"
 //	@Failure		401			{object}	Problem	"missing or invalid token"

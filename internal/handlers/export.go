@@ -18,11 +18,12 @@ import (
 //	@Tags			phonewagon
 //	@Produce		application/x-ndjson,text/csv
 //	@Security		bearerauth
-//	@Param			company_id	query		string	false	"Phonewagon company id"	example(1001)
-//	@Param			campaign_id	query		string	false	"Phonewagon campaign id"
+//	@Param			company_id	query		string	false	"Phonewagon company id, from GET /v1/companies (for example 1001)"
+//	@Param			campaign_id	query		string	false	"Phonewagon campaign id, from GET /v1/campaigns (for example s2212)"
 //	@Param			since		query		string	false	"RFC 3339 time, inclusive"	format(date-time)
 //	@Param			until		query		string	false	"RFC 3339 time, exclusive"	format(date-time)
 //	@Success		200			{string}	string	"one JSON call per line, or CSV with a header row"
+//	@Header			200	{integer}	X-Upstream-Budget-Remaining	"requests left in the Phonewagon budget window"
 //	@Failure		400			{object}	Problem	"invalid filter"
 //	@Failure		401			{object}	Problem	"missing or invalid token"
 //	@Failure		403			{object}	Problem	"scope missing, unknown tenant, or no Phonewagon account"

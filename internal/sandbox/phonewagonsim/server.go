@@ -35,6 +35,10 @@ type Account struct {
 	Seed int64
 	// Calls is the number of call records (default DefaultCalls).
 	Calls int
+	// Examples makes the account's first companies and campaign the ones
+	// the vendor docs' examples name (see withExamples), so that each
+	// example works as written against it.
+	Examples bool
 }
 
 // Config configures a Server. Zero fields mean the documented defaults.
@@ -99,7 +103,11 @@ func New(cfg Config) (*Server, error) {
 		if a.Calls == 0 {
 			a.Calls = DefaultCalls
 		}
-		s.accounts[a.ClientID] = &account{secret: a.ClientSecret, data: generate(a, cfg.Anchor)}
+		data := generate(a, cfg.Anchor)
+		if a.Examples {
+			data = withExamples(data)
+		}
+		s.accounts[a.ClientID] = &account{secret: a.ClientSecret, data: data}
 	}
 	return s, nil
 }
