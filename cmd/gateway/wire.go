@@ -10,6 +10,7 @@ import (
 	"switchboard/internal/config"
 	"switchboard/internal/handlers"
 	"switchboard/internal/metrics"
+	"switchboard/internal/ratelimit"
 	"switchboard/internal/upstream/callwidget"
 	"switchboard/internal/upstream/phonewagon"
 	"switchboard/internal/upstream/upstreamhttp"
@@ -20,7 +21,7 @@ import (
 func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.Logger) (map[string]*handlers.Tenant, error) {
 	transport := upstreamhttp.Timed(upstreamhttp.NewTransport())
 	out := make(map[string]*handlers.Tenant, len(cfg.Tenants))
-	budgets := map[string]*budgetReporter{}   // one per Phonewagon account, shared by its tenants
+	budgets := map[string]*ratelimit.Budget{} // one per Phonewagon account, shared by its tenants
 	breakers := map[string]*breaker.Breaker{} // one per upstream account
 	breakerFor := func(account, name string) (*breaker.Breaker, error) {
 		if b, ok := breakers[account]; ok {
@@ -76,7 +77,7 @@ func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *sl
 				ClientSecret: pw.ClientSecret,
 				Transport:    transport,
 				Timeout:      cfg.UpstreamTimeout,
-				Budget:       b.b,
+				Budget:       b,
 				Observe:      observe(m, "phonewagon"),
 			})
 			if err != nil {

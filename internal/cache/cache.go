@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"switchboard/internal/storehealth"
 )
 
 // Status says how a response was produced; it becomes the X-Cache header.
@@ -42,7 +44,6 @@ type Result struct {
 // Defaults of the zero Config fields.
 const (
 	DefaultStaleFor        = 24 * time.Hour
-	DefaultFillWait        = 3 * time.Second
 	DefaultFillTimeout     = 30 * time.Second
 	DefaultBackendTimeout  = 300 * time.Millisecond
 	DefaultBackendCooldown = time.Second
@@ -56,26 +57,33 @@ type Config struct {
 	// DefaultMemoryBytes (single replica).
 	Backend Backend
 	// Now is the clock for freshness and age. Default: time.Now. Waits
-	// (FillWait, PollInterval, timeouts) run on real time.
+	// (the wait for another replica's fill, PollInterval, timeouts) run on
+	// real time.
 	Now func() time.Time
 	// StaleFor is how old an entry may be and still be served when the
 	// upstream fails. Default: DefaultStaleFor (24 h). Entries are kept
 	// for FreshFor + StaleFor.
 	StaleFor time.Duration
-	// FillWait is how long a replica that lost the fill lock waits for the
-	// winner's entry before fetching itself. Default: DefaultFillWait.
-	FillWait time.Duration
 	// PollInterval is how often a waiting replica looks for the winner's
 	// entry. Default: DefaultPollInterval.
 	PollInterval time.Duration
 	// FillTimeout bounds one fill, which runs detached from the callers'
-	// contexts. Default: DefaultFillTimeout.
+	// contexts: set it to the upstream timeout. It also bounds how long a
+	// replica that lost the fill lock waits for the winner's entry (plus
+	// the lock's margin), since that is how long the winner's fill may
+	// take: a slow upstream still gets one request per miss.
+	// Default: DefaultFillTimeout.
 	FillTimeout time.Duration
-	// BackendTimeout bounds every backend call. Default:
-	// DefaultBackendTimeout.
+	// Health decides whether Backend is used or skipped, shared with the
+	// other users of the same Redis client. Default: one of the cache's
+	// own, built from BackendTimeout and BackendCooldown. Unused with a
+	// MemoryBackend, which never fails or hangs.
+	Health *storehealth.Health
+	// BackendTimeout bounds every backend call of the default Health.
+	// Default: DefaultBackendTimeout.
 	BackendTimeout time.Duration
-	// BackendCooldown is how long the backend is skipped after it failed.
-	// Default: DefaultBackendCooldown.
+	// BackendCooldown is how long the default Health skips the backend
+	// after it failed. Default: DefaultBackendCooldown.
 	BackendCooldown time.Duration
 	// L1TTL, when positive, puts an in-process first-level cache in front
 	// of Backend: an entry read from or written to Backend is served from
@@ -99,10 +107,9 @@ type Cache struct {
 	backend  Backend
 	l1       *MemoryBackend // nil when off
 	now      func() time.Time
-	guard    *guard
+	health   *storehealth.Health
 	group    singleflight.Group
 	staleFor time.Duration
-	fillWait time.Duration
 	poll     time.Duration
 	fillTTL  time.Duration
 	l1TTL    time.Duration
@@ -113,7 +120,7 @@ type Cache struct {
 // New validates cfg and returns a Cache.
 func New(cfg Config) (*Cache, error) {
 	for name, d := range map[string]time.Duration{
-		"StaleFor": cfg.StaleFor, "FillWait": cfg.FillWait, "PollInterval": cfg.PollInterval,
+		"StaleFor": cfg.StaleFor, "PollInterval": cfg.PollInterval,
 		"FillTimeout": cfg.FillTimeout, "BackendTimeout": cfg.BackendTimeout,
 		"BackendCooldown": cfg.BackendCooldown, "L1TTL": cfg.L1TTL,
 	} {
@@ -132,16 +139,22 @@ func New(cfg Config) (*Cache, error) {
 		backend:  cfg.Backend,
 		now:      now,
 		staleFor: cmp.Or(cfg.StaleFor, DefaultStaleFor),
-		fillWait: cmp.Or(cfg.FillWait, DefaultFillWait),
 		poll:     cmp.Or(cfg.PollInterval, DefaultPollInterval),
 		fillTTL:  cmp.Or(cfg.FillTimeout, DefaultFillTimeout),
 		l1TTL:    cfg.L1TTL,
 		onResult: cfg.OnResult,
-		guard: &guard{
-			timeout:  cmp.Or(cfg.BackendTimeout, DefaultBackendTimeout),
-			cooldown: cmp.Or(cfg.BackendCooldown, DefaultBackendCooldown),
-			now:      now,
-		},
+		health:   cfg.Health,
+	}
+	if c.health == nil {
+		h, err := storehealth.New(storehealth.Config{
+			Timeout:  cmp.Or(cfg.BackendTimeout, DefaultBackendTimeout),
+			Cooldown: cmp.Or(cfg.BackendCooldown, DefaultBackendCooldown),
+			Now:      now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cache: new: %w", err)
+		}
+		c.health = h
 	}
 	if c.backend == nil {
 		c.backend = NewMemoryBackend(now, DefaultMemoryBytes)
@@ -159,8 +172,9 @@ func New(cfg Config) (*Cache, error) {
 //
 // Concurrent misses of one key share one fill: in this process through a
 // singleflight, and across replicas through the backend's lock, where a
-// replica that loses the lock waits up to FillWait for the winner's entry
-// before filling itself. A revalidating caller may share a fill that
+// replica that loses the lock waits for the winner's entry as long as the
+// winner's fill may take (FillTimeout, plus the lock's margin) before
+// filling itself. A revalidating caller may share a fill that
 // started shortly before it did.
 //
 // The fill runs with ctx's values but not its cancellation

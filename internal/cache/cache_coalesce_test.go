@@ -122,7 +122,7 @@ func TestCacheAcrossReplicas(t *testing.T) {
 			}
 		}}
 		a = newTestCache(t, clock, cache.Config{Backend: shared})
-		b = newTestCache(t, clock, cache.Config{Backend: probe, FillWait: time.Minute, PollInterval: time.Millisecond})
+		b = newTestCache(t, clock, cache.Config{Backend: probe, PollInterval: time.Millisecond})
 		fa, fb = newFiller("from a", freshFor), newFiller("from b", freshFor)
 		fa.started = make(chan struct{})
 		return a, b, fa, fb, lost
@@ -151,7 +151,7 @@ func TestCacheAcrossReplicas(t *testing.T) {
 			}()
 			<-fa.started
 
-			// b waits far less than its FillWait: only seeing a's entry
+			// b waits far less than its fill wait: only seeing a's entry
 			// or a's lock go can end it in time.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

@@ -23,16 +23,21 @@ func (c *Cache) fillOnce(caller context.Context, key string, seen Entry, found b
 			err = fmt.Errorf("cache: fill panicked: %v", p)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(caller), c.fillTTL)
-	defer cancel()
-
-	stored, done, token := c.claim(ctx, key, seen, found)
+	detached := context.WithoutCancel(caller)
+	// Waiting for another replica's fill has its own deadline: as long as
+	// that fill may take, so that the wait does not eat this replica's own
+	// fill time if it ends up filling after all.
+	claimCtx, cancelClaim := context.WithTimeout(detached, c.fillWait())
+	stored, done, token := c.claim(claimCtx, key, seen, found)
+	cancelClaim()
 	if done {
 		return stored, nil
 	}
+	ctx, cancel := context.WithTimeout(detached, c.fillTTL)
+	defer cancel()
 	// Storing and unlocking get their own time even when the fill used all
 	// of its own: a fill that succeeded late is still worth keeping, and a
-	// lock left behind would make other replicas wait out FillWait.
+	// lock left behind would make other replicas wait for it to expire.
 	after := context.WithoutCancel(ctx)
 	if token != "" {
 		defer c.unlock(after, key, token)
@@ -53,13 +58,13 @@ func (c *Cache) fillOnce(caller context.Context, key string, seen Entry, found b
 // claim decides who fills key. It returns done with the entry another
 // replica stored since the leader looked (seen), or permission to fill:
 // holding the lock when token is set, without it when the backend failed
-// or the lock holder did not store within FillWait.
+// or the lock holder did not store within fillWait.
 //
 // After taking the lock claim reads once more, because the previous holder
 // may have stored and unlocked between the leader's read and the lock;
 // that read is what makes one fill per burst hold across replicas.
 func (c *Cache) claim(ctx context.Context, key string, seen Entry, found bool) (stored Entry, done bool, token string) {
-	deadline := time.Now().Add(c.fillWait)
+	deadline := time.Now().Add(c.fillWait())
 	for {
 		token, ok, err := c.tryLock(ctx, key)
 		if err != nil {
@@ -86,6 +91,12 @@ func (c *Cache) claim(ctx context.Context, key string, seen Entry, found bool) (
 		}
 	}
 }
+
+// fillWait is how long a replica that lost the fill lock waits for the
+// winner: as long as the winner's fill may take and its lock may live. A
+// shorter wait would send a second request to a slow upstream for the same
+// miss; past it, the lock has expired anyway and the wait ends by taking it.
+func (c *Cache) fillWait() time.Duration { return c.fillTTL + lockMargin }
 
 // newer reads key and reports whether it now holds a fresh entry other than
 // the one seen before.
@@ -120,7 +131,7 @@ func (c *Cache) get(ctx context.Context, key string) (e Entry, ok bool, err erro
 	if c.local { // memory never fails or hangs: no timeout, no cooldown
 		return c.backend.Get(ctx, key)
 	}
-	err = c.guard.do(ctx, func(ctx context.Context) error {
+	err = c.health.Do(ctx, func(ctx context.Context) error {
 		e, ok, err = c.backend.Get(ctx, key)
 		return err
 	})
@@ -128,13 +139,13 @@ func (c *Cache) get(ctx context.Context, key string) (e Entry, ok bool, err erro
 }
 
 func (c *Cache) set(ctx context.Context, key string, e Entry) {
-	_ = c.guard.do(ctx, func(ctx context.Context) error {
+	_ = c.health.Do(ctx, func(ctx context.Context) error {
 		return c.backend.Set(ctx, key, e, e.FreshFor+c.staleFor)
 	})
 }
 
 func (c *Cache) tryLock(ctx context.Context, key string) (token string, ok bool, err error) {
-	err = c.guard.do(ctx, func(ctx context.Context) error {
+	err = c.health.Do(ctx, func(ctx context.Context) error {
 		token, ok, err = c.backend.TryLock(ctx, key, c.fillTTL+lockMargin)
 		return err
 	})
@@ -142,7 +153,7 @@ func (c *Cache) tryLock(ctx context.Context, key string) (token string, ok bool,
 }
 
 func (c *Cache) unlock(ctx context.Context, key, token string) {
-	_ = c.guard.do(ctx, func(ctx context.Context) error {
+	_ = c.health.Do(ctx, func(ctx context.Context) error {
 		return c.backend.Unlock(ctx, key, token)
 	})
 }

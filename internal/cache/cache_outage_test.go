@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchboard/internal/cache"
+	"switchboard/internal/storehealth"
 )
 
 func TestCacheWhenTheBackendIsDown(t *testing.T) {
@@ -52,6 +53,26 @@ func TestCacheWhenTheBackendIsDown(t *testing.T) {
 		assertResult(t, mustFetch(t, c, "k", false, f), cache.StatusMiss, "body", 0)
 		assertResult(t, mustFetch(t, c, "k", false, f), cache.StatusHit, "body", 0)
 		assertFills(t, f, 3)
+	})
+
+	t.Run("a failure seen by another user of the same Redis skips the backend too", func(t *testing.T) {
+		clock := newManualClock()
+		health, err := storehealth.New(storehealth.Config{Now: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		probe := &probeBackend{inner: cache.NewMemoryBackend(clock.Now, 0)}
+		c := newTestCache(t, clock, cache.Config{Backend: probe, Health: health})
+		f := newFiller("body", freshFor)
+
+		health.Failed() // the budget or the inbound counter found Redis down
+		assertResult(t, mustFetch(t, c, "k", false, f), cache.StatusMiss, "body", 0)
+		if got := probe.calls.Load(); got != 0 {
+			t.Fatalf("while the shared health is down: got %d backend calls, want 0", got)
+		}
+		clock.Advance(storehealth.DefaultCooldown)
+		mustFetch(t, c, "k", false, f)
+		assertResult(t, mustFetch(t, c, "k", false, f), cache.StatusHit, "body", 0)
 	})
 
 	t.Run("a caller that went away does not cool the backend down", func(t *testing.T) {

@@ -189,7 +189,6 @@ func TestCacheWhenTheFillFails(t *testing.T) {
 func TestCacheRejectsBadInput(t *testing.T) {
 	for name, cfg := range map[string]cache.Config{
 		"a negative StaleFor":       {StaleFor: -time.Second},
-		"a negative FillWait":       {FillWait: -time.Second},
 		"a negative BackendTimeout": {BackendTimeout: -time.Second},
 		"a negative L1TTL":          {L1TTL: -time.Second},
 		"a negative L1MaxBytes":     {L1MaxBytes: -1},

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"switchboard/internal/ratelimit"
 )
 
 // BudgetStatus is a tenant's Phonewagon budget: requests per sliding window
@@ -16,10 +18,11 @@ type BudgetStatus struct {
 	ResetAt       time.Time `json:"reset_at" example:"2026-11-21T10:15:30Z"`
 }
 
-// BudgetReporter tells a tenant's Phonewagon budget.
+// BudgetReporter tells a tenant's Phonewagon budget; *ratelimit.Budget is
+// one.
 type BudgetReporter interface {
 	// Status asks the budget store (one round trip).
-	Status(ctx context.Context) (BudgetStatus, error)
+	Status(ctx context.Context) (ratelimit.Decision, error)
 	// LastRemaining is the remaining count seen by this replica's latest
 	// decision, without asking the store; ok is false before any.
 	LastRemaining() (remaining int, ok bool)
@@ -57,11 +60,16 @@ func (s *Server) getBudget(w http.ResponseWriter, r *http.Request) error {
 	if t.Budget == nil {
 		return writeJSON(w, http.StatusOK, BudgetStatus{})
 	}
-	st, err := t.Budget.Status(r.Context())
+	d, err := t.Budget.Status(r.Context())
 	if err != nil {
 		return err
 	}
-	st.ResetAt = st.ResetAt.UTC().Truncate(time.Second)
+	st := BudgetStatus{
+		Limit:         d.Limit,
+		Remaining:     d.Remaining,
+		WindowSeconds: int(ratelimit.Window / time.Second),
+		ResetAt:       d.ResetAt.UTC().Truncate(time.Second),
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Upstream-Budget-Remaining", strconv.Itoa(st.Remaining))
 	return writeJSON(w, http.StatusOK, st)

@@ -25,7 +25,7 @@ func BenchmarkAdmit(b *testing.B) {
 	ctx := context.Background()
 	b.Run("redis", func(b *testing.B) {
 		rdb, prefix := benchRedis(b)
-		s := ratelimit.NewRedisStore(rdb, prefix)
+		s := ratelimit.NewRedisStore(rdb, prefix, nil)
 		b.ReportAllocs()
 		for b.Loop() {
 			d, err := s.Admit(ctx, "acme-client", 1000, time.Millisecond)
@@ -36,7 +36,7 @@ func BenchmarkAdmit(b *testing.B) {
 	})
 	b.Run("redis refused", func(b *testing.B) {
 		rdb, prefix := benchRedis(b)
-		s := ratelimit.NewRedisStore(rdb, prefix)
+		s := ratelimit.NewRedisStore(rdb, prefix, nil)
 		if _, err := s.Admit(ctx, "acme-client", 1, time.Minute); err != nil {
 			b.Fatalf("first admission: %v", err)
 		}

@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"switchboard/internal/domain"
+	"switchboard/internal/storehealth"
 )
 
 // Window is the length of Phonewagon's rate window (SPEC §5): the
@@ -16,10 +19,12 @@ const Window = time.Minute
 
 // Defaults of BudgetConfig.
 const (
-	DefaultLimit         = 50
-	DefaultMaxWait       = 2 * time.Second
-	DefaultMargin        = time.Second
-	DefaultFallbackShare = 3
+	DefaultLimit   = 50
+	DefaultMaxWait = 2 * time.Second
+	DefaultMargin  = time.Second
+	// DefaultRetryShared is the cooldown of a Budget's or a
+	// FallbackLimitCounter's own store health, when none is given.
+	DefaultRetryShared = storehealth.DefaultCooldown
 )
 
 // minSleep is the shortest wait between two admission attempts.
@@ -60,18 +65,21 @@ type BudgetConfig struct {
 	// spare at the cost of 1/61 of the throughput. A slower δ is the rare
 	// case the upstream's 429, and the Pause it triggers, backstop.
 	Margin time.Duration
-	// Fallback counts while Store fails (Redis down). Default a new
-	// MemoryStore on Now. It admits only FallbackLimit (below), since every
-	// replica falls back on its own.
-	Fallback Store
-	// FallbackShare divides Limit into the per-replica share admitted on
-	// the fallback: Limit/FallbackShare, floored, at least 1. Set it to the
-	// expected number of replicas. Default DefaultFallbackShare.
-	FallbackShare int
-	// RetryShared is how long the fallback is used alone after Store
-	// failed, before Store is tried again. Default DefaultRetryShared.
+	// Health decides whether Store is used or the Budget falls back to
+	// this replica's own ledger; share it with the other users of the same
+	// Redis client. Default one of the Budget's own, with a cooldown of
+	// RetryShared.
+	Health *storehealth.Health
+	// RetryShared is the cooldown of the default Health. Default
+	// DefaultRetryShared.
 	RetryShared time.Duration
-	// Now is the clock used to account for MaxWait and RetryShared.
+	// LiveReplicas is the number of replicas last seen alive (Replicas.Live):
+	// while Store is down, or being re-seeded, this replica admits
+	// Limit/LiveReplicas (floored, at least 1) in any window, counting its
+	// own admissions and the other replicas' last seen. Default: 1, a
+	// single replica.
+	LiveReplicas func() int
+	// Now is the clock of MaxWait, RetryShared and this replica's ledger.
 	// Default time.Now.
 	Now func() time.Time
 	// Sleep waits for d or until ctx is done, returning ctx.Err() then.
@@ -81,7 +89,7 @@ type BudgetConfig struct {
 	// admit at once: WaitAdmitted, WaitExhausted or WaitCanceled.
 	OnWait func(outcome string)
 	// OnRemaining, when set, is told the remaining slots after every
-	// decision (for a gauge).
+	// decision (for a gauge). LastRemaining reports the same.
 	OnRemaining func(remaining int)
 	// OnStoreError, when set, is told every failure of Store that sent the
 	// Budget to its fallback (for a log line or a counter).
@@ -91,20 +99,31 @@ type BudgetConfig struct {
 // Budget admits the requests of one Phonewagon account. It satisfies the
 // Phonewagon client's Budget interface. It is safe for concurrent use; make
 // one per account and share it between the tenants that use the account.
+//
+// Every admission is also recorded in this replica's ledger. While Store
+// fails, the Budget admits against the ledger (its own admissions and the
+// other replicas' as last seen) with its share of the limit; when Store is
+// back after an outage, or turns out to have lost its window, the Budget
+// re-seeds it with its own admissions before admitting more, so that no
+// window of the upstream ever sees more than Limit.
 type Budget struct {
-	account       string
-	limit         int
-	fallbackLimit int
-	window        time.Duration // Window + margin
-	store         Store
-	fallback      Store
-	shared        breaker
-	maxWait       time.Duration
-	now           func() time.Time
-	sleep         func(ctx context.Context, d time.Duration) error
-	onWait        func(outcome string)
-	onRemaining   func(remaining int)
-	onStoreError  func(err error)
+	account      string
+	limit        int
+	window       time.Duration // Window + margin
+	store        Store
+	resyncer     Resyncer // Store, when it can lose its window; else nil
+	health       *storehealth.Health
+	live         func() int
+	own          ledger
+	synced       atomic.Uint64 // health's outage count at the last re-seed
+	syncMu       sync.Mutex    // one re-seed after an outage at a time
+	last         atomic.Int64  // remaining+1 of the latest decision; 0 = none
+	maxWait      time.Duration
+	now          func() time.Time
+	sleep        func(ctx context.Context, d time.Duration) error
+	onWait       func(outcome string)
+	onRemaining  func(remaining int)
+	onStoreError func(err error)
 }
 
 // NewBudget validates cfg and returns a Budget.
@@ -120,8 +139,6 @@ func NewBudget(cfg BudgetConfig) (*Budget, error) {
 		return nil, errors.New("ratelimit: budget config: max_wait: must not be negative")
 	case cfg.Margin < 0:
 		return nil, errors.New("ratelimit: budget config: margin: must not be negative")
-	case cfg.FallbackShare < 0:
-		return nil, errors.New("ratelimit: budget config: fallback_share: must not be negative")
 	case cfg.RetryShared < 0:
 		return nil, errors.New("ratelimit: budget config: retry_shared: must not be negative")
 	}
@@ -130,7 +147,8 @@ func NewBudget(cfg BudgetConfig) (*Budget, error) {
 		limit:        cmp.Or(cfg.Limit, DefaultLimit),
 		window:       Window + cmp.Or(cfg.Margin, DefaultMargin),
 		store:        cfg.Store,
-		fallback:     cfg.Fallback,
+		health:       cfg.Health,
+		live:         cfg.LiveReplicas,
 		maxWait:      cmp.Or(cfg.MaxWait, DefaultMaxWait),
 		now:          cfg.Now,
 		sleep:        cfg.Sleep,
@@ -138,17 +156,24 @@ func NewBudget(cfg BudgetConfig) (*Budget, error) {
 		onRemaining:  cfg.OnRemaining,
 		onStoreError: cfg.OnStoreError,
 	}
-	b.fallbackLimit = max(1, b.limit/cmp.Or(cfg.FallbackShare, DefaultFallbackShare))
 	if b.now == nil {
 		b.now = time.Now
 	}
 	if b.sleep == nil {
 		b.sleep = sleep
 	}
-	if b.fallback == nil {
-		b.fallback = NewMemoryStore(b.now)
+	if b.live == nil {
+		b.live = func() int { return 1 }
 	}
-	b.shared = breaker{now: b.now, cooldown: cmp.Or(cfg.RetryShared, DefaultRetryShared)}
+	if b.health == nil {
+		h, err := storehealth.New(storehealth.Config{Cooldown: cmp.Or(cfg.RetryShared, DefaultRetryShared), Now: b.now})
+		if err != nil {
+			return nil, fmt.Errorf("ratelimit: budget config: %w", err)
+		}
+		b.health = h
+	}
+	b.resyncer, _ = b.store.(Resyncer)
+	b.synced.Store(b.health.Outages())
 	return b, nil
 }
 
@@ -166,7 +191,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 	start := b.now()
 	var slept time.Duration
 	for {
-		d, err := b.decide(ctx, Store.Admit)
+		d, err := b.decide(ctx, true)
 		if err != nil {
 			return fmt.Errorf("ratelimit: wait: %w", err)
 		}
@@ -199,55 +224,29 @@ func (b *Budget) Wait(ctx context.Context) error {
 }
 
 // Pause refuses admissions for d (an upstream 429's Retry-After) on every
-// replica; d <= 0 does nothing. The fallback is paused too, so that the
-// pause survives a Redis outage that starts during it. Failures are reported
-// to OnStoreError only: the pause is best effort.
+// replica; d <= 0 does nothing. The ledger is paused too, so that the pause
+// survives a Redis outage that starts during it. Failures are reported to
+// OnStoreError only: the pause is best effort.
 func (b *Budget) Pause(ctx context.Context, d time.Duration) {
 	if d <= 0 {
 		return
 	}
-	_ = b.fallback.Pause(ctx, b.account, d)
-	// The shared store is tried even while the breaker is open: a pause is
-	// rare, and the other replicas need it.
-	if err := b.store.Pause(ctx, b.account, d); err != nil && ctx.Err() == nil {
-		b.shared.failed()
+	b.own.pause(b.now().Add(d))
+	if err := b.health.Do(ctx, func(ctx context.Context) error {
+		return b.store.Pause(ctx, b.account, d)
+	}); err != nil && ctx.Err() == nil && !errors.Is(err, storehealth.ErrDown) {
 		b.storeError(err)
 	}
 }
 
 // Status reports the remaining slots and when the next one frees, without
 // taking one: GET /v1/budget and the X-Upstream-Budget-Remaining header.
-// While the store fails it reports the fallback's share.
+// While the store fails it reports this replica's share.
 func (b *Budget) Status(ctx context.Context) (Decision, error) {
-	d, err := b.decide(ctx, Store.Peek)
+	d, err := b.decide(ctx, false)
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: status: %w", err)
 	}
-	return d, nil
-}
-
-// decide runs op (Admit or Peek) on the shared store, or on the fallback
-// with the reduced limit when the store fails or failed recently.
-func (b *Budget) decide(ctx context.Context, op func(Store, context.Context, string, int, time.Duration) (Decision, error)) (Decision, error) {
-	if b.shared.allow() {
-		d, err := op(b.store, ctx, b.account, b.limit, b.window)
-		if err == nil {
-			b.shared.succeeded()
-			b.remaining(d)
-			return d, nil
-		}
-		if ctx.Err() != nil {
-			// The caller went away; that says nothing about the store.
-			return Decision{}, ctx.Err()
-		}
-		b.shared.failed()
-		b.storeError(err)
-	}
-	d, err := op(b.fallback, ctx, b.account, b.fallbackLimit, b.window)
-	if err != nil {
-		return Decision{}, err
-	}
-	b.remaining(d)
 	return d, nil
 }
 
@@ -258,8 +257,9 @@ func (b *Budget) outcome(o string) {
 	}
 }
 
-// remaining tells OnRemaining what d left.
+// remaining records what d left, and tells OnRemaining.
 func (b *Budget) remaining(d Decision) {
+	b.last.Store(int64(d.Remaining) + 1)
 	if b.onRemaining != nil {
 		b.onRemaining(d.Remaining)
 	}

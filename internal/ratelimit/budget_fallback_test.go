@@ -9,6 +9,7 @@ import (
 
 	"switchboard/internal/domain"
 	"switchboard/internal/ratelimit"
+	"switchboard/internal/storehealth"
 )
 
 // flakyStore is a shared store that can go down: while down every call
@@ -65,8 +66,11 @@ func newFlakyFixture(t *testing.T, cfg ratelimit.BudgetConfig) (*budgetFixture, 
 	return f, flaky
 }
 
+// threeReplicas is a LiveReplicas of three replicas.
+func threeReplicas() int { return 3 }
+
 func TestBudgetFallsBackToItsShareWhenTheStoreFails(t *testing.T) {
-	f, flaky := newFlakyFixture(t, ratelimit.BudgetConfig{Limit: 9})
+	f, flaky := newFlakyFixture(t, ratelimit.BudgetConfig{Limit: 9, LiveReplicas: threeReplicas})
 	flaky.down.Store(true)
 
 	for i := range 3 {
@@ -92,7 +96,7 @@ func TestBudgetFallsBackToItsShareWhenTheStoreFails(t *testing.T) {
 }
 
 func TestBudgetReturnsToTheSharedStoreOnRecovery(t *testing.T) {
-	f, flaky := newFlakyFixture(t, ratelimit.BudgetConfig{Limit: 9, RetryShared: 5 * time.Second})
+	f, flaky := newFlakyFixture(t, ratelimit.BudgetConfig{Limit: 9, RetryShared: 5 * time.Second, LiveReplicas: threeReplicas})
 	flaky.down.Store(true)
 	if err := f.budget.Wait(t.Context()); err != nil {
 		t.Fatal(err)
@@ -117,17 +121,19 @@ func TestBudgetReturnsToTheSharedStoreOnRecovery(t *testing.T) {
 
 func TestBudgetFallbackShare(t *testing.T) {
 	tests := []struct {
-		name         string
-		limit, share int
-		want         int
+		name        string
+		limit, live int
+		want        int
 	}{
-		{"the default share of the default limit is a third, floored", 0, 0, 16},
-		{"a share divides the limit", 50, 5, 10},
-		{"a share larger than the limit still admits one", 2, 3, 1},
+		{"a single replica keeps the whole default limit", 0, 1, 50},
+		{"three live replicas share the default limit, floored", 0, 3, 16},
+		{"two live replicas get half each", 50, 2, 25},
+		{"more replicas than slots still admit one each", 2, 3, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, flaky := newFlakyFixture(t, ratelimit.BudgetConfig{Limit: tc.limit, FallbackShare: tc.share})
+			live := func() int { return tc.live }
+			f, flaky := newFlakyFixture(t, ratelimit.BudgetConfig{Limit: tc.limit, LiveReplicas: live})
 			flaky.down.Store(true)
 			if d, err := f.budget.Status(t.Context()); err != nil || d.Limit != tc.want || d.Remaining != tc.want {
 				t.Errorf("got %+v, %v; want limit and remaining %d", d, err, tc.want)
@@ -169,7 +175,7 @@ func TestBudgetDoesNotBlameTheStoreForTheCallersCancellation(t *testing.T) {
 
 func TestBudgetKeepsServingWithRedisUnreachable(t *testing.T) {
 	b, err := ratelimit.NewBudget(ratelimit.BudgetConfig{
-		Account: "acme", Limit: 6, Store: ratelimit.NewRedisStore(unreachableRedis(t), ""),
+		Account: "acme", Limit: 6, Store: ratelimit.NewRedisStore(unreachableRedis(t), "", nil), LiveReplicas: threeReplicas,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -183,5 +189,54 @@ func TestBudgetKeepsServingWithRedisUnreachable(t *testing.T) {
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Code != domain.CodeUpstreamBudget || !near(de.RetryAfter, window) {
 		t.Errorf("third Wait: got %v, want %s for about a minute: the share of 6 is 2", err, domain.CodeUpstreamBudget)
+	}
+}
+
+func TestBudgetCarriesTheSharedWindowIntoAnOutage(t *testing.T) {
+	twoReplicas := func() int { return 2 }
+	f, flaky := newFlakyFixture(t, ratelimit.BudgetConfig{Limit: 10, LiveReplicas: twoReplicas})
+	f.fill(t, 6, 10) // the other replica's admissions
+	for range 2 {
+		if err := f.budget.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flaky.down.Store(true)
+
+	// The share is 5; the window holds this replica's 2 and the other's 6.
+	wantExhausted(t, f.budget.Wait(t.Context()), window)
+
+	// Once they have left the window, the share is this replica's again.
+	f.clock.Advance(window)
+	for i := range 5 {
+		if err := f.budget.Wait(t.Context()); err != nil {
+			t.Fatalf("after the window: Wait %d: got %v, want admitted", i+1, err)
+		}
+	}
+	wantExhausted(t, f.budget.Wait(t.Context()), window)
+}
+
+func TestBudgetFollowsTheStoreHealthItShares(t *testing.T) {
+	clock := newFakeClock()
+	health, err := storehealth.New(storehealth.Config{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, flaky := newFlakyFixture(t, ratelimit.BudgetConfig{Limit: 9, Health: health, LiveReplicas: threeReplicas})
+
+	// Another user of the same Redis client (the cache, the inbound
+	// counter) saw it fail: the budget falls back without paying a timeout
+	// of its own.
+	health.Failed()
+	if d, err := f.budget.Status(t.Context()); err != nil || d.Limit != 3 {
+		t.Fatalf("got %+v, %v; want the share of 3", d, err)
+	}
+	if got := flaky.calls.Load(); got != 0 {
+		t.Errorf("got %d calls to the store while its health is down, want 0", got)
+	}
+
+	clock.Advance(storehealth.DefaultCooldown)
+	if d, err := f.budget.Status(t.Context()); err != nil || d.Limit != 9 {
+		t.Errorf("after the cooldown: got %+v, %v; want the shared store's 9", d, err)
 	}
 }

@@ -259,7 +259,7 @@ func TestBudgetStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ratelimit.Decision{Limit: 3, Remaining: 2, ResetAt: t0.Add(window)}
+	want := ratelimit.Decision{Limit: 3, Remaining: 2, Used: 1, ResetAt: t0.Add(window)}
 	if got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
@@ -279,7 +279,6 @@ func TestNewBudgetValidates(t *testing.T) {
 		{"a negative limit is refused", ratelimit.BudgetConfig{Account: "acme", Store: store, Limit: -1}},
 		{"a negative max wait is refused", ratelimit.BudgetConfig{Account: "acme", Store: store, MaxWait: -time.Second}},
 		{"a negative margin is refused", ratelimit.BudgetConfig{Account: "acme", Store: store, Margin: -time.Second}},
-		{"a negative fallback share is refused", ratelimit.BudgetConfig{Account: "acme", Store: store, FallbackShare: -1}},
 		{"a negative retry is refused", ratelimit.BudgetConfig{Account: "acme", Store: store, RetryShared: -time.Second}},
 	}
 	for _, tc := range tests {
@@ -297,8 +296,8 @@ func TestBudgetsOnTwoReplicasShareTheLimitInRedis(t *testing.T) {
 	const limit, callers = 5, 20
 	var budgets []*ratelimit.Budget
 	for _, c := range []ratelimit.Store{
-		ratelimit.NewRedisStore(rdb, prefix),
-		ratelimit.NewRedisStore(newRedisClient(t), prefix),
+		ratelimit.NewRedisStore(rdb, prefix, nil),
+		ratelimit.NewRedisStore(newRedisClient(t), prefix, nil),
 	} {
 		b, err := ratelimit.NewBudget(ratelimit.BudgetConfig{Account: "acme", Limit: limit, Store: c})
 		if err != nil {

@@ -4,15 +4,21 @@
 // per-tenant limit enforced by httprate.
 //
 // The budget is a Store (MemoryStore for a single replica, RedisStore shared
-// by many) behind a Budget, which is what the Phonewagon client waits on. A
-// Budget keeps serving when Redis is down: it falls back to a per-replica
-// MemoryStore admitting a conservative share of the limit, and returns to the
-// shared store once Redis answers again.
+// by many) behind a Budget, which is what the Phonewagon client waits on.
+// Whether Redis is used is decided by the one store health of its client
+// (package storehealth). A Budget records every admission in its own ledger
+// as well, so it keeps the limit when Redis fails: while Redis is down it
+// admits against its ledger (its own admissions and the others' as last
+// seen) with its share of the limit, the limit divided by the live replicas
+// counted by heartbeats (Replicas); when Redis comes back, or turns out to
+// have lost its window (restarted empty, flushed, failed over), every replica
+// re-seeds the shared window with its own admissions, and the window is
+// trusted again once every live replica has (see Resyncer).
 //
 // The inbound limit plugs into httprate through its LimitCounter seam:
 // RedisLimitCounter counts across replicas, and FallbackLimitCounter keeps
 // the limit working (per replica) while Redis is unreachable instead of
-// failing every request.
+// failing every request, on the same store health.
 //
 // The package never logs; failures of the shared store are reported through
 // optional hooks so that the caller decides what to log and count.

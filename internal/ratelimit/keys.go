@@ -4,15 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
-	"time"
 )
-
-// redisTimeout bounds every Redis call of this package: a budget or limit
-// check sits in front of every request, so a slow Redis must turn into a
-// quick fallback, not a slow gateway. (It only bounds a hanging socket read
-// when the client was built with ContextTimeoutEnabled, or with read and
-// write timeouts of its own.)
-const redisTimeout = 500 * time.Millisecond
 
 // maxKeyPart is the longest escaped name used verbatim in a key; longer ones
 // are hashed so that a key stays short whatever the name.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-chi/httprate"
+
+	"switchboard/internal/storehealth"
 )
 
 // FallbackCounterConfig configures a FallbackLimitCounter. Zero fields mean
@@ -18,10 +20,14 @@ type FallbackCounterConfig struct {
 	// Local counts this replica's requests, and answers while Shared fails.
 	// Default httprate.NewLocalLimitCounter. It must never fail.
 	Local httprate.LimitCounter
-	// RetryShared is how long Local answers alone after Shared failed,
-	// before Shared is tried again. Default DefaultRetryShared.
+	// Health decides whether Shared is used or Local answers alone; share
+	// it with the other users of the same Redis client. Default one of the
+	// counter's own, with a cooldown of RetryShared.
+	Health *storehealth.Health
+	// RetryShared is the cooldown of the default Health. Default
+	// DefaultRetryShared.
 	RetryShared time.Duration
-	// Now is the clock of RetryShared. Default time.Now.
+	// Now is the clock of the default Health. Default time.Now.
 	Now func() time.Time
 	// OnSharedError, when set, is told every failure of Shared that sent
 	// the counter to Local (for a log line or a counter).
@@ -47,7 +53,7 @@ type FallbackCounterConfig struct {
 // counted and a caller does not get a fresh allowance.
 type FallbackLimitCounter struct {
 	shared, local httprate.LimitCounter
-	breaker       breaker
+	health        *storehealth.Health
 	onSharedError func(err error)
 }
 
@@ -61,16 +67,18 @@ func NewFallbackLimitCounter(cfg FallbackCounterConfig) (*FallbackLimitCounter, 
 	case cfg.RetryShared < 0:
 		return nil, errors.New("ratelimit: fallback counter config: retry_shared: must not be negative")
 	}
-	c := &FallbackLimitCounter{shared: cfg.Shared, local: cfg.Local, onSharedError: cfg.OnSharedError}
+	c := &FallbackLimitCounter{shared: cfg.Shared, local: cfg.Local, health: cfg.Health, onSharedError: cfg.OnSharedError}
 	if c.local == nil {
 		// The window is replaced by httprate's call to Config.
 		c.local = httprate.NewLocalLimitCounter(defaultCounterWindow)
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
+	if c.health == nil {
+		h, err := storehealth.New(storehealth.Config{Cooldown: cmp.Or(cfg.RetryShared, DefaultRetryShared), Now: cfg.Now})
+		if err != nil {
+			return nil, fmt.Errorf("ratelimit: fallback counter config: %w", err)
+		}
+		c.health = h
 	}
-	c.breaker = breaker{now: now, cooldown: cmp.Or(cfg.RetryShared, DefaultRetryShared)}
 	return c, nil
 }
 
@@ -90,22 +98,24 @@ func (c *FallbackLimitCounter) IncrementBy(key string, currentWindow time.Time, 
 	if err := c.local.IncrementBy(key, currentWindow, amount); err != nil {
 		return fmt.Errorf("ratelimit: increment local inbound count: %w", err)
 	}
-	if c.breaker.allow() {
+	// httprate's counter takes no context: the shared counter bounds its
+	// own calls (redisTimeout), and the health decides whether to make them.
+	if c.health.Allow() {
 		if err := c.shared.IncrementBy(key, currentWindow, amount); err != nil {
 			c.sharedFailed(err)
 			return nil
 		}
-		c.breaker.succeeded()
+		c.health.Succeeded()
 	}
 	return nil
 }
 
 // Get implements httprate.LimitCounter. It fails only if Local does.
 func (c *FallbackLimitCounter) Get(key string, currentWindow, previousWindow time.Time) (int, int, error) {
-	if c.breaker.allow() {
+	if c.health.Allow() {
 		curr, prev, err := c.shared.Get(key, currentWindow, previousWindow)
 		if err == nil {
-			c.breaker.succeeded()
+			c.health.Succeeded()
 			return curr, prev, nil
 		}
 		c.sharedFailed(err)
@@ -117,9 +127,9 @@ func (c *FallbackLimitCounter) Get(key string, currentWindow, previousWindow tim
 	return curr, prev, nil
 }
 
-// sharedFailed opens the breaker and reports err.
+// sharedFailed records the failure in the health and reports err.
 func (c *FallbackLimitCounter) sharedFailed(err error) {
-	c.breaker.failed()
+	c.health.Failed()
 	if c.onSharedError != nil {
 		c.onSharedError(err)
 	}

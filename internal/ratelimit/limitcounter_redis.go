@@ -10,11 +10,20 @@ import (
 
 	"github.com/go-chi/httprate"
 	"github.com/redis/go-redis/v9"
+
+	"switchboard/internal/storehealth"
 )
 
 // DefaultLimitPrefix starts every key of a RedisLimitCounter built with an
 // empty prefix.
 const DefaultLimitPrefix = "switchboard:inbound:"
+
+// redisTimeout bounds every call of a RedisLimitCounter: httprate's counter
+// interface takes no context, so the counter bounds its own calls, with the
+// store health's timeout (the budget's calls are bounded by the health
+// itself). It only bounds a hanging socket read when the client was built
+// with ContextTimeoutEnabled, or with read and write timeouts of its own.
+const redisTimeout = storehealth.DefaultTimeout
 
 // defaultCounterWindow sets the key expiry until httprate calls Config.
 const defaultCounterWindow = time.Minute

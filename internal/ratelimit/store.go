@@ -16,6 +16,12 @@ type Decision struct {
 	// Remaining is how many more admissions the window holds right now,
 	// after this one. It is 0 while the account is paused.
 	Remaining int
+	// Used is how many admissions the window counts, this one included.
+	Used int
+	// ID names the admission when Admitted: its member in a shared
+	// window, so that a re-seed of it is recognised. Empty from a store
+	// that keeps no members (MemoryStore).
+	ID string
 	// RetryAfter is, when not admitted, how long until an admission can
 	// succeed: until the oldest counted admission leaves the window or the
 	// pause ends, whichever is later. It is 0 when admitted, and 0 from a
@@ -46,6 +52,40 @@ type Store interface {
 	// Peek reports remaining slots and the reset time without taking one.
 	Peek(ctx context.Context, account string, limit int, window time.Duration) (Decision, error)
 }
+
+// Resyncer is a Store whose window can be lost or left behind while this
+// replica admitted without it: a Redis that restarted empty, was flushed,
+// failed over to a replica that lags, or was unreachable for a while. Each
+// replica remembers its own admissions (the Budget's ledger) and hands them
+// back to Resync, so that the shared window again holds every admission of
+// the last window before anyone admits more.
+//
+// The store marks each account's shared window with an epoch. Admit returns
+// ErrResync when the epoch this replica seeded into is gone (the window was
+// lost), and ErrUnsettled while a new epoch has not yet been re-seeded by
+// every live replica (the window is known to be incomplete); neither is a
+// failure of the store.
+type Resyncer interface {
+	// Resync adds own (this replica's admissions of the last window) to
+	// account's shared window, leaving those it already holds alone, and
+	// records that this replica has re-seeded the current epoch. restart
+	// starts a new epoch first, unless another replica already did since
+	// this one last synced: every replica must then re-seed before the
+	// window is trusted again (after an outage, during which no replica's
+	// admissions reached the store).
+	Resync(ctx context.Context, account string, own []Admission, window time.Duration, restart bool) error
+}
+
+// Outcomes of a Resyncer's Admit that are not failures of the store.
+var (
+	// ErrResync: the shared window this replica seeded is gone; call
+	// Resync with the replica's admissions, then Admit again.
+	ErrResync = errors.New("ratelimit: the shared window was lost; re-seed it")
+	// ErrUnsettled: the shared window is being re-seeded and does not yet
+	// hold every live replica's admissions; decide on the replica's own
+	// ledger and share meanwhile.
+	ErrUnsettled = errors.New("ratelimit: the shared window is being re-seeded")
+)
 
 // Errors for arguments no store can honour. They are programming errors:
 // NewBudget validates its configuration so that a Budget never causes them.
@@ -87,7 +127,7 @@ type snapshot struct {
 
 // decision applies limit and window to s.
 func (s snapshot) decision(limit int, window time.Duration) Decision {
-	d := Decision{Admitted: s.admitted, Limit: limit, ResetAt: s.now}
+	d := Decision{Admitted: s.admitted, Limit: limit, Used: s.count, ResetAt: s.now}
 
 	// nextAdmission is the earliest instant an admission can succeed.
 	nextAdmission := s.now

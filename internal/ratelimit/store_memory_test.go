@@ -55,7 +55,7 @@ func TestMemoryStoreDecisions(t *testing.T) {
 				mustAdmit(t, s, "acme", 3, w)
 			},
 			limit: 3,
-			want:  ratelimit.Decision{Limit: 3, Remaining: 1, ResetAt: at(w)},
+			want:  ratelimit.Decision{Limit: 3, Remaining: 1, Used: 2, ResetAt: at(w)},
 		},
 		{
 			name: "a full window frees its slot when the oldest admission leaves",
@@ -66,7 +66,7 @@ func TestMemoryStoreDecisions(t *testing.T) {
 				clock.Advance(20 * time.Second)
 			},
 			limit: 2,
-			want:  ratelimit.Decision{Limit: 2, RetryAfter: 30 * time.Second, ResetAt: at(w)},
+			want:  ratelimit.Decision{Limit: 2, Used: 2, RetryAfter: 30 * time.Second, ResetAt: at(w)},
 		},
 		{
 			name: "past a lowered limit a slot frees only when enough admissions have left",
@@ -79,7 +79,7 @@ func TestMemoryStoreDecisions(t *testing.T) {
 			limit: 2,
 			// Admissions at 0, 10 and 20 s; the one at 10 s must leave
 			// before only one is left.
-			want: ratelimit.Decision{Limit: 2, RetryAfter: 40 * time.Second, ResetAt: at(10*time.Second + w)},
+			want: ratelimit.Decision{Limit: 2, Used: 3, RetryAfter: 40 * time.Second, ResetAt: at(10*time.Second + w)},
 		},
 		{
 			name: "a pause longer than the full window decides the reset",
@@ -88,7 +88,7 @@ func TestMemoryStoreDecisions(t *testing.T) {
 				mustPause(t, s, "acme", 90*time.Second)
 			},
 			limit: 1,
-			want:  ratelimit.Decision{Limit: 1, RetryAfter: 90 * time.Second, ResetAt: at(90 * time.Second)},
+			want:  ratelimit.Decision{Limit: 1, Used: 1, RetryAfter: 90 * time.Second, ResetAt: at(90 * time.Second)},
 		},
 		{
 			name: "a full window longer than the pause decides the reset",
@@ -97,7 +97,7 @@ func TestMemoryStoreDecisions(t *testing.T) {
 				mustPause(t, s, "acme", 5*time.Second)
 			},
 			limit: 1,
-			want:  ratelimit.Decision{Limit: 1, RetryAfter: w, ResetAt: at(w)},
+			want:  ratelimit.Decision{Limit: 1, Used: 1, RetryAfter: w, ResetAt: at(w)},
 		},
 		{
 			name: "a pause hides the slots that remain",
@@ -106,7 +106,7 @@ func TestMemoryStoreDecisions(t *testing.T) {
 				mustPause(t, s, "acme", 5*time.Second)
 			},
 			limit: 5,
-			want:  ratelimit.Decision{Limit: 5, RetryAfter: 5 * time.Second, ResetAt: at(5 * time.Second)},
+			want:  ratelimit.Decision{Limit: 5, Used: 1, RetryAfter: 5 * time.Second, ResetAt: at(5 * time.Second)},
 		},
 	}
 	for _, tc := range tests {

@@ -14,15 +14,15 @@ import (
 func TestRedisStoreKeys(t *testing.T) {
 	rdb := newRedisClient(t)
 	prefix := testPrefix(t, rdb)
-	s := ratelimit.NewRedisStore(rdb, prefix)
+	s := ratelimit.NewRedisStore(rdb, prefix, nil)
 	const account = "acme/client?id={1}&x y"
 
 	mustAdmit(t, s, account, 5, time.Minute)
 	mustPause(t, s, account, 30*time.Second)
 
 	keys := scanKeys(t.Context(), t, rdb, prefix)
-	if len(keys) != 2 {
-		t.Fatalf("got keys %q, want an admissions key and a pause key", keys)
+	if len(keys) != 3 {
+		t.Fatalf("got keys %q, want an admissions, a pause and an epoch key", keys)
 	}
 	tag := regexp.MustCompile(`\{[^}]*\}`)
 	for _, k := range keys {
@@ -30,8 +30,8 @@ func TestRedisStoreKeys(t *testing.T) {
 		if got := tag.FindString(rest); got != "{acme%2Fclient%3Fid%3D%7B1%7D%26x+y}" {
 			t.Errorf("key %q: got hash tag %q, want the escaped account", k, got)
 		}
-		if !strings.HasSuffix(k, ":admissions") && !strings.HasSuffix(k, ":pause") {
-			t.Errorf("key %q: want it to end in :admissions or :pause", k)
+		if !strings.HasSuffix(k, ":admissions") && !strings.HasSuffix(k, ":pause") && !strings.HasSuffix(k, ":epoch") {
+			t.Errorf("key %q: want it to end in :admissions, :pause or :epoch", k)
 		}
 	}
 
@@ -53,7 +53,7 @@ func TestRedisStoreKeys(t *testing.T) {
 func TestRedisStoreHashesLongAccountNames(t *testing.T) {
 	rdb := newRedisClient(t)
 	prefix := testPrefix(t, rdb)
-	s := ratelimit.NewRedisStore(rdb, prefix)
+	s := ratelimit.NewRedisStore(rdb, prefix, nil)
 	long := strings.Repeat("a", 200)
 
 	mustAdmit(t, s, long, 1, time.Minute)
@@ -71,13 +71,13 @@ func TestRedisStoreReplicasShareTheLimit(t *testing.T) {
 	rdb := newRedisClient(t)
 	prefix := testPrefix(t, rdb)
 	// Two clients and two stores: two replicas of the gateway.
-	one := ratelimit.NewRedisStore(rdb, prefix)
-	two := ratelimit.NewRedisStore(newRedisClient(t), prefix)
+	one := ratelimit.NewRedisStore(rdb, prefix, nil)
+	two := ratelimit.NewRedisStore(newRedisClient(t), prefix, nil)
 	testConcurrentAdmissions(t, []ratelimit.Store{one, two})
 }
 
 func TestRedisStoreReportsAnUnreachableRedis(t *testing.T) {
-	s := ratelimit.NewRedisStore(unreachableRedis(t), "")
+	s := ratelimit.NewRedisStore(unreachableRedis(t), "", nil)
 	if _, err := s.Admit(t.Context(), "acme", 1, time.Minute); err == nil || !strings.HasPrefix(err.Error(), "ratelimit: redis admit: ") {
 		t.Errorf("Admit: got %v, want an error naming the operation", err)
 	}
@@ -91,7 +91,7 @@ func TestRedisStoreReportsAnUnreachableRedis(t *testing.T) {
 
 func TestRedisStoreGivesUpWithTheCaller(t *testing.T) {
 	rdb := newRedisClient(t)
-	s := ratelimit.NewRedisStore(rdb, testPrefix(t, rdb))
+	s := ratelimit.NewRedisStore(rdb, testPrefix(t, rdb), nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	if _, err := s.Admit(ctx, "acme", 1, time.Minute); !errors.Is(err, context.Canceled) {

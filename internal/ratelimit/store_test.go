@@ -261,7 +261,7 @@ func TestRedisStoreConformance(t *testing.T) {
 	testStore(t, func(t *testing.T) storeUnderTest {
 		rdb := newRedisClient(t)
 		return storeUnderTest{
-			Store:  ratelimit.NewRedisStore(rdb, testPrefix(t, rdb)),
+			Store:  ratelimit.NewRedisStore(rdb, testPrefix(t, rdb), nil),
 			elapse: time.Sleep, // Redis TIME is the clock; only real time moves it.
 		}
 	})

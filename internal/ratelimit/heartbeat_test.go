@@ -1,0 +1,82 @@
+package ratelimit_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"switchboard/internal/ratelimit"
+	"switchboard/internal/storehealth"
+)
+
+func TestReplicasForgetsAReplicaThatStoppedBeating(t *testing.T) {
+	rdb := newRedisClient(t)
+	prefix := testPrefix(t, rdb)
+	health, _ := storehealth.New(storehealth.Config{})
+	newReplicas := func(ttl time.Duration) *ratelimit.Replicas {
+		r, err := ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: prefix, Health: health, TTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	gone, stays := newReplicas(time.Minute), newReplicas(50*time.Millisecond)
+	if got := stays.Live(); got != ratelimit.DefaultAssumedReplicas {
+		t.Errorf("before any beat: got %d, want the assumed %d", got, ratelimit.DefaultAssumedReplicas)
+	}
+	for _, r := range []*ratelimit.Replicas{gone, stays, gone, stays} {
+		if err := r.Beat(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := stays.Live(); got != 2 {
+		t.Fatalf("got %d live, want 2", got)
+	}
+	// Redis's clock decides when gone's beat is older than stays's TTL.
+	eventuallyLive(t, stays, 1)
+}
+
+// eventuallyLive beats r until it counts want live replicas, for at most two
+// seconds: the heartbeats expire on Redis's own clock.
+func eventuallyLive(t *testing.T, r *ratelimit.Replicas, want int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if err := r.Beat(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Beat(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if r.Live() == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d live after 2s, want %d", r.Live(), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestReplicasStartCountsAtOnceAndSyncsOnEveryBeat(t *testing.T) {
+	rdb := newRedisClient(t)
+	prefix := testPrefix(t, rdb)
+	health, _ := storehealth.New(storehealth.Config{})
+	r, err := ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: prefix, Health: health, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	synced := make(chan struct{}, 1)
+	r.OnBeat(func(context.Context) {
+		select {
+		case synced <- struct{}{}:
+		default:
+		}
+	})
+	stop := r.Start()
+	if got := r.Live(); got != 1 {
+		t.Errorf("after Start: got %d live, want this replica counted", got)
+	}
+	<-synced // the first beat's hooks run without waiting for the interval
+	stop()
+}

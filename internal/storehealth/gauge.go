@@ -1,0 +1,19 @@
+package storehealth
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Gauge returns a gauge reading 1 while h's store is healthy and 0 while it
+// is down, labelled with the store's name. It is evaluated at every scrape,
+// so it is current whenever it is read.
+func Gauge(h *Health, store string) prometheus.GaugeFunc {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "switchboard_shared_store_up",
+		Help:        "Whether the shared store is in use: 1 healthy, 0 down (every user falls back).",
+		ConstLabels: prometheus.Labels{"store": store},
+	}, func() float64 {
+		if h.Up() {
+			return 1
+		}
+		return 0
+	})
+}
