@@ -1,0 +1,195 @@
+package mirror
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"switchboard/internal/domain"
+)
+
+// The serving order, shared by every Store so that a keyset cursor walks
+// the same sequence whichever store answers it.
+//
+// A position is encoded as a sort member: 13 digits of StartedAt (epoch
+// milliseconds, zero-padded) followed by the sortable id. Byte-wise order of
+// members (Go's string comparison, Redis's ZRANGEBYLEX) is the history's
+// order from oldest to newest, so serving order (newest first) is the
+// reverse. Ids compare as follows, a total order in which Phonewagon's
+// numeric ids compare as numbers:
+//
+//   - an id of 1..999 ASCII digits is "0" + its length in 3 digits + the
+//     digits: digit ids order by length, then digit by digit, that is
+//     numerically when they have no leading zeros ("9" < "10");
+//   - any other id (letters, empty, longer) is "1" + its bytes, and orders
+//     byte-wise after every digit id.
+//
+// StartedAt is clamped to [0, maxMillis]: a call without a start time, or
+// one before 1970, sorts as 0 (the oldest).
+
+// maxMillis is the largest start time a 13-digit member holds (year 2286).
+const maxMillis = 9_999_999_999_999
+
+// maxLimit is the largest page a Query returns.
+const maxLimit = 1000
+
+// ErrInvalidQuery is returned by Query for a query the store cannot answer:
+// a Limit outside 1..1000 or a CampaignName without its CompanyID.
+var ErrInvalidQuery = errors.New("mirror: invalid query")
+
+// clampMillis keeps ms within what a member can hold.
+func clampMillis(ms int64) int64 {
+	return min(max(ms, 0), maxMillis)
+}
+
+// millisOf returns t in epoch milliseconds, clamped.
+func millisOf(t time.Time) int64 {
+	return clampMillis(t.UnixMilli())
+}
+
+// keyOf returns the position of c in serving order.
+func keyOf(c domain.Call) Key {
+	k := Key{ID: c.ID}
+	if c.StartedAt != nil {
+		k.StartedAt = millisOf(*c.StartedAt)
+	}
+	return k
+}
+
+// member encodes k as a sort member (see above).
+func member(k Key) string {
+	return millisPrefix(clampMillis(k.StartedAt)) + sortableID(k.ID)
+}
+
+// millisPrefix is the 13-digit form of ms, itself a lower bound of every
+// member at ms.
+func millisPrefix(ms int64) string {
+	s := strconv.FormatInt(ms, 10)
+	return strings.Repeat("0", 13-len(s)) + s
+}
+
+// sortableID encodes id so that byte order is the id order of serving.
+func sortableID(id string) string {
+	if n := len(id); n > 0 && n <= 999 && allDigits(id) {
+		l := strconv.Itoa(n)
+		return "0" + strings.Repeat("0", 3-len(l)) + l + id
+	}
+	return "1" + id
+}
+
+// allDigits reports whether s holds only ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// CompareKeys orders a and b in serving order: negative when a is served
+// before b (a is newer, or as new with a greater id), zero when equal.
+func CompareKeys(a, b Key) int {
+	return strings.Compare(member(b), member(a))
+}
+
+// bounds returns the member range a query walks: members strictly below
+// upper (the newest end, exclusive) and at or above lower (inclusive), an
+// empty lower meaning none. upper "" means no upper bound.
+func bounds(q Query) (upper, lower string) {
+	if !q.Until.IsZero() {
+		upper = millisPrefix(millisOf(q.Until))
+	}
+	if q.After != nil {
+		if a := member(*q.After); upper == "" || a < upper {
+			upper = a
+		}
+	}
+	if !q.Since.IsZero() {
+		lower = millisPrefix(millisOf(q.Since))
+	}
+	return upper, lower
+}
+
+// checkQuery returns ErrInvalidQuery (wrapped) for a query no store answers.
+func checkQuery(q Query) error {
+	if q.Limit < 1 || q.Limit > maxLimit {
+		return fmt.Errorf("%w: limit %d is outside 1..%d", ErrInvalidQuery, q.Limit, maxLimit)
+	}
+	if q.CampaignName != "" && q.CompanyID == "" {
+		return fmt.Errorf("%w: a campaign filter needs its company", ErrInvalidQuery)
+	}
+	return nil
+}
+
+// canonical returns the normalized record a store holds for c and compares
+// to detect a change: its JSON with the start time in UTC. encoding/json
+// writes struct fields in declaration order, so equal records give equal
+// bytes.
+func canonical(c domain.Call) ([]byte, error) {
+	if c.StartedAt != nil {
+		t := c.StartedAt.UTC()
+		c.StartedAt = &t
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("mirror: encode call %q: %w", c.ID, err)
+	}
+	return b, nil
+}
+
+// decodeCall reads a record written by canonical.
+func decodeCall(b []byte) (domain.Call, error) {
+	var c domain.Call
+	if err := json.Unmarshal(b, &c); err != nil {
+		return domain.Call{}, fmt.Errorf("mirror: decode call: %w", err)
+	}
+	return c, nil
+}
+
+// strOr returns *p, or "" for nil.
+func strOr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// encodeState and decodeState give both stores one representation of
+// State, so that it round-trips identically (and the memory store keeps no
+// alias of the caller's Backfill).
+func encodeState(s State) ([]byte, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("mirror: encode state: %w", err)
+	}
+	return b, nil
+}
+
+func decodeState(b []byte) (State, error) {
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return State{}, fmt.Errorf("mirror: decode state: %w", err)
+	}
+	return s, nil
+}
+
+// idOfMember returns the id a member encodes.
+func idOfMember(m string) string {
+	if len(m) > 13 && m[13] == '0' && len(m) >= 17 {
+		return m[17:]
+	}
+	if len(m) > 13 {
+		return m[14:]
+	}
+	return ""
+}
+
+// keyOfMember returns the position a member encodes.
+func keyOfMember(m string) Key {
+	ms, _ := strconv.ParseInt(m[:min(13, len(m))], 10, 64)
+	return Key{StartedAt: ms, ID: idOfMember(m)}
+}
