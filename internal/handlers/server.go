@@ -47,6 +47,9 @@ type Tenant struct {
 	RateLimitPerMinute int
 	CallWidget         CallWidgetService
 	Phonewagon         PhonewagonService
+	// Mirror is the Phonewagon account's call-history mirror; nil when the
+	// account has none (SPEC §7).
+	Mirror CallMirror
 }
 
 // Config wires a Server. Logger, Metrics, Verifier and OpenAPIYAML are
@@ -68,6 +71,10 @@ type Config struct {
 	// CursorKey signs calls cursors; at least 32 bytes, the same on every
 	// replica so a cursor from one is accepted by another.
 	CursorKey []byte
+	// MirrorFollowWait bounds how long a Cache-Control: no-cache read of a
+	// mirror waits for its follow before answering with what is held;
+	// 0 means 10 s.
+	MirrorFollowWait time.Duration
 }
 
 // Server is the gateway's http.Handler. It is safe for concurrent use.
@@ -83,8 +90,10 @@ type Server struct {
 	idempotency cache.IdempotencyStore
 	cache       *cache.Cache
 	inflightTTL time.Duration
-	limiters    map[string]*httprate.RateLimiter
-	router      chi.Router
+	// mirrorFollowWait bounds the follow before a no-cache mirror read.
+	mirrorFollowWait time.Duration
+	limiters         map[string]*httprate.RateLimiter
+	router           chi.Router
 
 	exportTuning // zero in production; see export_pace.go
 }
@@ -118,6 +127,9 @@ func New(cfg Config) (*Server, error) {
 		cursors:     cursorSigner{key: cfg.CursorKey},
 		idempotency: cfg.Idempotency,
 		inflightTTL: defaultInflightTTL,
+	}
+	if s.mirrorFollowWait = cfg.MirrorFollowWait; s.mirrorFollowWait <= 0 {
+		s.mirrorFollowWait = defaultMirrorFollowWait
 	}
 	if s.cache = cfg.Cache; s.cache == nil {
 		if s.cache, err = cache.New(cache.Config{}); err != nil {
