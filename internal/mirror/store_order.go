@@ -187,9 +187,3 @@ func idOfMember(m string) string {
 	}
 	return ""
 }
-
-// keyOfMember returns the position a member encodes.
-func keyOfMember(m string) Key {
-	ms, _ := strconv.ParseInt(m[:min(13, len(m))], 10, 64)
-	return Key{StartedAt: ms, ID: idOfMember(m)}
-}
