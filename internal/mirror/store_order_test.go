@@ -1,6 +1,9 @@
 package mirror
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 func TestCompareKeysIsTheServingOrder(t *testing.T) {
 	for _, tc := range []struct {
@@ -32,6 +35,41 @@ func TestIDOfMemberInvertsMember(t *testing.T) {
 	for _, id := range []string{"1", "6315", "", "abc", "0", "x:1{}", string(make([]byte, 1200))} {
 		if got := idOfMember(member(Key{StartedAt: 1_764_000_000_000, ID: id})); got != id {
 			t.Errorf("idOfMember(member(%q)) = %q", id, got)
+		}
+	}
+}
+
+func TestStripNullsLeavesOutNullMembersOnly(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"a":null,"b":1}`, `{"b":1}`},
+		{`{"a":1,"b":null}`, `{"a":1}`},
+		{`{"a":null}`, `{}`},
+		{`{"a":1,"b":null,"c":null,"d":{"e":null,"f":"null"}}`, `{"a":1,"d":{"f":"null"}}`},
+		{`{"a":"x\":null,\"y","b":null}`, `{"a":"x\":null,\"y"}`},
+		{`{"a":"\\","b":null,"c":[null,1]}`, `{"a":"\\","c":[null,1]}`},
+		{`{"nullish":nullx}`, `{"nullish":nullx}`},
+	} {
+		if got := string(stripNulls([]byte(tc.in))); got != tc.want {
+			t.Errorf("stripNulls(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestCanonicalRecordsDecodeToTheSameCall(t *testing.T) {
+	calls := append(simCalls(t, 3000), testHistory()...)
+	hostile := testCall("1", t0, "1001", `Spring "sale":null,"x":1 \ {}`)
+	hostile.ContactName = ptr(`O"Brien":null`)
+	for _, c := range append(calls, hostile) {
+		b, err := canonical(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeCall(b)
+		if err != nil {
+			t.Fatalf("decoding %s: %v", b, err)
+		}
+		if !reflect.DeepEqual(got, c) {
+			t.Fatalf("call %s:\n got %+v\nwant %+v\nfrom %s", c.ID, got, c, b)
 		}
 	}
 }
