@@ -73,8 +73,8 @@ func startSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
 	cwBase, _ := url.Parse(cwURL + "/api/v1")
 	pwBase, _ := url.Parse(pwURL)
 	sb.tenant = config.Tenant{
-		ID:                 demoTenantID,
-		CallWidget:         &config.CallWidget{BaseURL: cwBase, Email: demoEmail, Password: password},
+		ID:         demoTenantID,
+		CallWidget: &config.CallWidget{BaseURL: cwBase, Email: demoEmail, Password: password},
 		Phonewagon: &config.Phonewagon{BaseURL: pwBase, ClientID: demoClientID, ClientSecret: secret,
 			BudgetPerMinute: config.DefaultBudgetPerMinute, Mirror: &config.Mirror{
 				Retention:       config.DefaultMirrorRetention,
