@@ -163,7 +163,7 @@ func TestAMirrorIsNeverServedToATenantOfAnotherAccount(t *testing.T) {
 			resp, body := g.get(t, "/v1/calls/"+id, beta)
 			if want, ok := betaByID[id]; ok {
 				if resp.StatusCode != 200 || !jsonEqual(body, want) {
-					t.Fatalf("GET /v1/calls/%s as beta: got %d %s, want beta's record", id, resp.StatusCode, body)
+					t.Fatalf("GET /v1/calls/%s as beta: got %d %s, want beta's record", id, resp.StatusCode, truncate(body))
 				}
 				continue
 			}
@@ -198,7 +198,7 @@ func TestOneCallAndTheSyncStateAreReadFromTheMirror(t *testing.T) {
 		before := up.callsRequests("acme-client")
 		resp, body := g.get(t, "/v1/calls/"+id, tok)
 		if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MIRROR" || !jsonEqual(body, p.Data[1]) {
-			t.Fatalf("got %d X-Cache %q %s, want 200 MIRROR %s", resp.StatusCode, resp.Header.Get("X-Cache"), body, p.Data[1])
+			t.Fatalf("got %d X-Cache %q %s, want 200 MIRROR %s", resp.StatusCode, resp.Header.Get("X-Cache"), truncate(body), truncate(p.Data[1]))
 		}
 		if up.callsRequests("acme-client") != before {
 			t.Fatal("GET /v1/calls/{id} made an upstream request")
@@ -244,7 +244,7 @@ func TestOneCallAndTheSyncStateAreReadFromTheMirror(t *testing.T) {
 	t.Run("a tenant without a mirror is answered by the upstream as before", func(t *testing.T) {
 		resp, body := g.get(t, "/v1/calls?limit=3", token(t, "plain", "calls:read"))
 		if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MISS" {
-			t.Fatalf("got %d X-Cache %q %s, want 200 MISS", resp.StatusCode, resp.Header.Get("X-Cache"), body)
+			t.Fatalf("got %d X-Cache %q %s, want 200 MISS", resp.StatusCode, resp.Header.Get("X-Cache"), truncate(body))
 		}
 	})
 }
@@ -270,7 +270,7 @@ func TestNoCacheOnAMirroredReadRunsOneFollowForConcurrentCallers(t *testing.T) {
 			<-start
 			resp, body := g.get(t, "/v1/calls?limit="+strconv.Itoa(i+1), tok, "Cache-Control", "no-cache")
 			if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MIRROR" {
-				t.Errorf("caller %d: got %d X-Cache %q %s", i, resp.StatusCode, resp.Header.Get("X-Cache"), body)
+				t.Errorf("caller %d: got %d X-Cache %q %s", i, resp.StatusCode, resp.Header.Get("X-Cache"), truncate(body))
 			}
 			if at, err := time.Parse(time.RFC3339, resp.Header.Get("X-Synced-At")); err != nil || at.Before(before.SyncedAt.Truncate(time.Second)) {
 				t.Errorf("caller %d: X-Synced-At %q, want a follow at or after %s", i, resp.Header.Get("X-Synced-At"), before.SyncedAt)
