@@ -47,6 +47,37 @@ func TestAFullWalkOfAMirroredTenantMakesNoUpstreamCallsRequest(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a campaign_id filter is answered from the mirror with that campaign's calls", func(t *testing.T) {
+		data, _ := up.pw.Dataset("acme-client")
+		names := map[string]int{}
+		for _, c := range data.Campaigns {
+			names[strconv.FormatInt(c.CompanyID, 10)+"/"+c.Name]++
+		}
+		tested := 0
+		for _, camp := range data.Campaigns {
+			if names[strconv.FormatInt(camp.CompanyID, 10)+"/"+camp.Name] > 1 || tested == 3 {
+				continue // an ambiguous name is the upstream's to answer
+			}
+			tested++
+			var want []string
+			for _, c := range data.Calls {
+				if c.CampaignID == camp.ID {
+					want = append(want, jsonID(c.ID))
+				}
+			}
+			before := up.callsRequests("acme-client")
+			got := ids(t, walkMirror(t, []*gateway{g}, tok, "limit=50&campaign_id="+url.QueryEscape(camp.ID), nil))
+			if !sameSet(got, want) {
+				t.Fatalf("campaign %s: got %d calls, want the upstream's %d", camp.ID, len(got), len(want))
+			}
+			if after := up.callsRequests("acme-client"); after != before {
+				t.Fatalf("campaign %s: upstream /calls requests: got %d, want 0", camp.ID, after-before)
+			}
+		}
+		if tested == 0 {
+			t.Fatal("no campaign with an unambiguous name; the test proves nothing")
+		}
+	})
 	t.Run("a mirrored page carries X-Synced-At, an ETag, and 304 on a match", func(t *testing.T) {
 		resp, _ := g.get(t, "/v1/calls?limit=5", tok)
 		if _, err := time.Parse(time.RFC3339, resp.Header.Get("X-Synced-At")); err != nil {
@@ -292,4 +323,10 @@ func jsonID(id int64) string { return strconv.FormatInt(id, 10) }
 func jsonEqual(a, b []byte) bool {
 	var x, y any
 	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+}
+
+// sameSet reports whether a and b hold the same strings, each once.
+func sameSet(a, b []string) bool {
+	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))) &&
+		len(slices.Compact(slices.Sorted(slices.Values(a)))) == len(a)
 }
