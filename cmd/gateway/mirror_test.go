@@ -318,7 +318,6 @@ func TestNoCacheOnAMirroredReadRunsOneFollowForConcurrentCallers(t *testing.T) {
 // jsonID renders a simulator call id as the gateway's string id.
 func jsonID(id int64) string { return strconv.FormatInt(id, 10) }
 
-
 // jsonEqual compares two JSON documents by value.
 func jsonEqual(a, b []byte) bool {
 	var x, y any

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"switchboard/api"
 	"switchboard/internal/auth"
@@ -17,6 +18,7 @@ import (
 	"switchboard/internal/handlers"
 	"switchboard/internal/metrics"
 	"switchboard/internal/redislog"
+	"switchboard/internal/telemetry"
 )
 
 // run is the whole program: it loads the configuration through getenv,
@@ -41,7 +43,13 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 	}
 
-	verifier, err := newVerifier(cfg)
+	tracing, err := newTracing(ctx, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer flushTraces(tracing, logger)
+
+	verifier, err := newVerifier(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -51,8 +59,13 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	defer st.close()
+	if st.redis != nil {
+		if err := registerRedisUp(m.Registry(), st.redis); err != nil {
+			return err
+		}
+	}
 	ms := newMirrors(st.mirror, m, logger)
-	tenants, err := buildTenants(cfg, st, ms, m, logger)
+	tenants, err := buildTenants(cfg, st, ms, m, logger, tracing)
 	if err != nil {
 		return err
 	}
@@ -70,8 +83,10 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		MirrorFollowWait: cfg.UpstreamTimeout,
 		Cache:            st.cache,
 		Idempotency:      st.idem,
+		IdempotencyLease: cfg.IdempotencyLease,
 		LimitCounter:     st.counter,
 		Ready:            st.ready,
+		Tracing:          tracing,
 	})
 	if err != nil {
 		return err
@@ -102,8 +117,27 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	return serve(ctx, ln, h, logger, cfg.ShutdownTimeout)
 }
 
-// newVerifier builds the caller-token verifier from the configured keys.
-func newVerifier(cfg *config.Config) (*auth.Verifier, error) {
+// newTracing builds tracing from the standard OTEL_* variables; tests
+// replace it to capture the spans in memory.
+var newTracing = telemetry.FromEnv
+
+// flushTraces exports the spans still queued when the gateway stops. It
+// gets a fresh deadline of its own: the run context is already done.
+func flushTraces(tr *telemetry.Tracing, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), traceFlushTimeout)
+	defer cancel()
+	if err := tr.Shutdown(ctx); err != nil {
+		logger.Warn("traces not flushed", "error", err.Error())
+	}
+}
+
+// traceFlushTimeout bounds the export of the last spans on exit.
+const traceFlushTimeout = 5 * time.Second
+
+// newVerifier builds the caller-token verifier from the configured keys. With
+// a JWKS URL it fetches the key set once before the gateway listens; a
+// failure there is logged, and the set is fetched again when a token needs it.
+func newVerifier(cfg *config.Config, logger *slog.Logger) (*auth.Verifier, error) {
 	var pem []byte
 	if cfg.JWTPublicKeyFile != "" {
 		b, err := os.ReadFile(cfg.JWTPublicKeyFile)
@@ -115,6 +149,8 @@ func newVerifier(cfg *config.Config) (*auth.Verifier, error) {
 	v, err := auth.NewVerifier(auth.Config{
 		HMACSecret:    cfg.JWTSecret,
 		PublicKeysPEM: pem,
+		JWKSURL:       cfg.JWTJWKSURL,
+		Logger:        logger,
 		Audience:      cfg.JWTAudience,
 	})
 	if err != nil {
