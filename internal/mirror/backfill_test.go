@@ -31,7 +31,7 @@ func TestBackfillHoldsEveryCallOnce(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := newSyncFixture(t, func(a *phonewagonsim.Account) { a.Calls = 2500 },
 				func(cfg *SyncerConfig) { cfg.Retention = c.retention })
-			if err := f.run(t, f.lease(t, "r1", time.Hour), f.backfillDone(t)); err != nil {
+			if err := f.run(t, f.lease(t, "r1", 24*time.Hour), f.backfillDone(t)); err != nil {
 				t.Fatalf("holder: %v", err)
 			}
 			st := f.state(t)
@@ -51,7 +51,7 @@ func TestBackfillLosesNoCallSharingAStartTimeAcrossPages(t *testing.T) {
 		t.Run(fmt.Sprintf("pages of %d", size), func(t *testing.T) {
 			f := newSyncFixture(t, func(a *phonewagonsim.Account) { a.Calls = 150; a.Seed = int64(size) },
 				func(cfg *SyncerConfig) { cfg.Retention = 200 * 24 * time.Hour; cfg.PageSize = size })
-			if err := f.run(t, f.lease(t, "r1", time.Hour), f.backfillDone(t)); err != nil {
+			if err := f.run(t, f.lease(t, "r1", 24*time.Hour), f.backfillDone(t)); err != nil {
 				t.Fatalf("holder: %v", err)
 			}
 			f.wantMirror(t, time.Time{})
@@ -78,7 +78,7 @@ func hasTies(calls map[string]phonewagonsim.Call) bool {
 func cleanBackfillRequests(t *testing.T, acct func(*phonewagonsim.Account), cfg func(*SyncerConfig)) int {
 	t.Helper()
 	f := newSyncFixture(t, acct, cfg)
-	if err := f.run(t, f.lease(t, "r1", time.Hour), f.backfillDone(t)); err != nil {
+	if err := f.run(t, f.lease(t, "r1", 24*time.Hour), f.backfillDone(t)); err != nil {
 		t.Fatalf("clean holder: %v", err)
 	}
 	return f.upstream.count()
@@ -103,7 +103,7 @@ func TestBackfillInterruptedByA429ResumesAtThePageThatFailed(t *testing.T) {
 		return nil
 	}
 	start := f.clock.Now()
-	if err := f.run(t, f.lease(t, "r1", time.Hour), f.backfillDone(t)); err != nil {
+	if err := f.run(t, f.lease(t, "r1", 24*time.Hour), f.backfillDone(t)); err != nil {
 		t.Fatalf("holder: %v", err)
 	}
 	if !reflect.DeepEqual(resumed, failed) {
