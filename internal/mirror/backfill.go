@@ -27,7 +27,7 @@ func (h *holder) beginBackfill(ctx context.Context) error {
 		return nil
 	}
 	now := h.clock.Now().UTC()
-	q := domain.CallsQuery{Start: now.Add(-h.cfg.Retention), End: now, PageSize: PageSize}
+	q := domain.CallsQuery{Start: now.Add(-h.cfg.Retention), End: now, PageSize: h.cfg.PageSize}
 	h.state.Backfill = &q
 	if h.state.Newest.IsZero() {
 		h.state.Newest = now

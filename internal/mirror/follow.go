@@ -34,7 +34,7 @@ func (h *holder) followStep(ctx context.Context) error {
 		}
 		now := h.clock.Now().UTC()
 		h.follow = &pageWalk{
-			next:    domain.CallsQuery{Start: h.state.Newest.Add(-h.cfg.Overlap), PageSize: PageSize},
+			next:    domain.CallsQuery{Start: h.state.Newest.Add(-h.cfg.Overlap), PageSize: h.cfg.PageSize},
 			started: now,
 		}
 		h.followSeq = seq

@@ -25,8 +25,8 @@ type holder struct {
 	state State // the account's state; only this holder writes it
 
 	follow      *pageWalk // the follow in progress, nil between follows
-	followSeq   int64 // the follow requests the follow in progress serves
-	followed    int64 // the newest follow request served
+	followSeq   int64     // the follow requests the follow in progress serves
+	followed    int64     // the newest follow request served
 	nextFollow  time.Time
 	revisit     *pageWalk
 	nextRevisit time.Time
@@ -95,11 +95,7 @@ func (h *holder) wait(ctx context.Context) error {
 		until = maxTime(until, next)
 	}
 	if d := until.Sub(now); d > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-h.clock.After(d):
-		}
+		return h.clock.Sleep(ctx, d)
 	}
 	return ctx.Err()
 }

@@ -16,7 +16,7 @@ func (h *holder) revisitStep(ctx context.Context) error {
 	if h.revisit == nil {
 		now := h.clock.Now().UTC()
 		h.revisit = &pageWalk{
-			next:    domain.CallsQuery{Start: now.Add(-h.cfg.Revisit), PageSize: PageSize},
+			next:    domain.CallsQuery{Start: now.Add(-h.cfg.Revisit), PageSize: h.cfg.PageSize},
 			started: now,
 		}
 	}

@@ -46,18 +46,30 @@ const (
 	OutcomeError   = "error"
 )
 
-// Clock is the syncer's time: Now, and After as time.After. Tests inject a
-// fake one so that minutes of sync pass without sleeping.
+// Clock is the syncer's time. Sleep waits d or until ctx ends, returning
+// ctx.Err() then (the shape of ratelimit.BudgetConfig.Sleep, so one fake
+// clock can drive both). Tests inject a fake one so that minutes of sync
+// pass without sleeping.
 type Clock interface {
 	Now() time.Time
-	After(d time.Duration) <-chan time.Time
+	Sleep(ctx context.Context, d time.Duration) error
 }
 
 // realClock is the wall clock.
 type realClock struct{}
 
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // SyncerConfig is everything a Syncer needs. Zero durations mean the
 // documented defaults (the config package's for the mirror block).
@@ -83,6 +95,10 @@ type SyncerConfig struct {
 	// Overlap is how far below the watermark each follow reads; default
 	// DefaultOverlap.
 	Overlap time.Duration
+	// PageSize is the calls asked for per request, 1..1000; default
+	// PageSize (1000). Smaller pages only cost more requests; tests use
+	// them to cut bursts of calls at page boundaries.
+	PageSize int
 	// LeaseTTL, RenewEvery, AcquireEvery, PollEvery and RetryEvery: see
 	// their defaults. RenewEvery must be under LeaseTTL.
 	LeaseTTL, RenewEvery, AcquireEvery, PollEvery, RetryEvery time.Duration
@@ -123,6 +139,10 @@ func NewSyncer(cfg SyncerConfig) (*Syncer, error) {
 	cfg.Revisit = cmp.Or(cfg.Revisit, 2*time.Hour)
 	cfg.RevisitInterval = cmp.Or(cfg.RevisitInterval, 5*time.Minute)
 	cfg.Overlap = cmp.Or(cfg.Overlap, DefaultOverlap)
+	cfg.PageSize = cmp.Or(cfg.PageSize, PageSize)
+	if cfg.PageSize < 1 || cfg.PageSize > PageSize {
+		return nil, fmt.Errorf("mirror: syncer config: PageSize must be between 1 and %d", PageSize)
+	}
 	cfg.LeaseTTL = cmp.Or(cfg.LeaseTTL, DefaultLeaseTTL)
 	cfg.RenewEvery = cmp.Or(cfg.RenewEvery, DefaultRenewEvery)
 	cfg.AcquireEvery = cmp.Or(cfg.AcquireEvery, DefaultAcquireEvery)
@@ -161,10 +181,7 @@ func (s *Syncer) Run(ctx context.Context) {
 			s.hold(ctx, fence)
 			continue // try again at once: the lease may still be free
 		}
-		select {
-		case <-ctx.Done():
-		case <-s.cfg.Clock.After(s.cfg.AcquireEvery):
-		}
+		_ = s.cfg.Clock.Sleep(ctx, s.cfg.AcquireEvery)
 	}
 }
 
@@ -201,10 +218,8 @@ func (s *Syncer) hold(parent context.Context, fence int64) {
 // whether it still holds the lease) returns at once, which stops the work.
 func (s *Syncer) renew(ctx context.Context, fence int64) {
 	for {
-		select {
-		case <-ctx.Done():
+		if s.cfg.Clock.Sleep(ctx, s.cfg.RenewEvery) != nil {
 			return
-		case <-s.cfg.Clock.After(s.cfg.RenewEvery):
 		}
 		ok, err := s.cfg.Leases.Renew(ctx, s.cfg.Account, fence, s.cfg.LeaseTTL)
 		if err != nil || !ok {
