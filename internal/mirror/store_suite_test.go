@@ -47,11 +47,14 @@ func testStoreSuite(t *testing.T, newHarness func(t *testing.T) storeHarness) {
 		{"a call whose company, campaign or start time changes moves between indexes", testMoves},
 		{"since is inclusive and until exclusive at a burst's second", testBounds},
 		{"trim drops the calls that started before its bound from every index", testTrim},
+		{"trim drops more calls than one batch", testTrimManyCalls},
+		{"concurrent writers and readers leave every call indexed once", testConcurrentWriters},
 		{"state round-trips, backfill query included", testStateRoundTrip},
 		{"a query the store cannot answer is refused", testInvalidQueries},
 		{"accounts are isolated", testIsolation},
 		{"a write with a stale fence is refused and writes nothing", testFencing},
 		{"the lease has one holder until it expires or is released", testLease},
+		{"of replicas racing for a free lease exactly one gets it", testConcurrentAcquire},
 		{"follow requests count up and the followed mark never moves back", testFollowRequests},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, newHarness(t)) })
