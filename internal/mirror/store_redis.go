@@ -83,19 +83,19 @@ func campaignSuffix(company, campaign string) string {
 
 // envelope is the hash value of c (see luaCommon).
 func envelope(c domain.Call) (string, error) {
-	rec, err := canonical(c)
+	rec, err := canonicalRecord(c)
 	if err != nil {
 		return "", err
 	}
 	var co, ca string
-	if company := strOr(c.CompanyID); company != "" {
+	if company := orEmpty(c.CompanyID); company != "" {
 		co = companySuffix(company)
-		if campaign := strOr(c.Campaign.Name); campaign != "" {
+		if campaign := orEmpty(c.Campaign.Name); campaign != "" {
 			ca = campaignSuffix(company, campaign)
 		}
 	}
 	var b strings.Builder
-	for _, f := range []string{member(keyOf(c)), co, ca} {
+	for _, f := range []string{sortMember(callKey(c)), co, ca} {
 		b.WriteString(strconv.Itoa(len(f)))
 		b.WriteByte(':')
 		b.WriteString(f)
@@ -180,13 +180,13 @@ func (s *RedisStore) Get(ctx context.Context, account, id string) (domain.Call, 
 	if err != nil {
 		return domain.Call{}, false, err
 	}
-	c, err := decodeCall(rec)
+	c, err := decodeRecord(rec)
 	return c, err == nil, err
 }
 
 // Query implements Store in one round trip (luaQuery).
 func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, error) {
-	if err := checkQuery(q); err != nil {
+	if err := checkStoreQuery(q); err != nil {
 		return Page{}, err
 	}
 	b := s.base(account)
@@ -197,7 +197,7 @@ func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, 
 	case q.CompanyID != "":
 		index = b + companySuffix(q.CompanyID)
 	}
-	upper, lower := bounds(q)
+	upper, lower := memberBounds(q)
 	maxBound, minBound := "+", "-"
 	if upper != "" {
 		maxBound = "(" + upper
@@ -221,7 +221,7 @@ func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, 
 		}
 		records = append(records, rec)
 	}
-	return pageOf(records, q.Limit)
+	return recordsPage(records, q.Limit)
 }
 
 // Count implements Store.
@@ -237,7 +237,7 @@ func (s *RedisStore) Count(ctx context.Context, account string) (int, error) {
 func (s *RedisStore) Trim(ctx context.Context, account string, fence int64, before time.Time) error {
 	b := s.base(account)
 	keys := []string{b + "lease", b + "calls", b + "t"}
-	bound := "(" + millisPrefix(millisOf(before))
+	bound := "(" + millisMember(memberMillis(before))
 	for {
 		n, err := fencedResult(luaTrim.Run(ctx, s.rdb, keys, fence, b, bound, trimBatch).Int64())
 		if err != nil {

@@ -38,10 +38,10 @@ func TestRedisQueryIsOneRoundTripWhateverTheHistorysSize(t *testing.T) {
 	ctx := context.Background()
 	rdb, prefix := redistest.Open(t)
 	s := NewRedisStore(rdb, prefix)
-	calls := simCalls(t, 5000)
-	load(t, s, "acct", calls)
-	company, campaign := strOr(calls[0].CompanyID), strOr(calls[0].Campaign.Name)
-	deep := keyOf(calls[4000])
+	calls := sandboxCalls(t, 5000)
+	loadCalls(t, s, "acct", calls)
+	company, campaign := orEmpty(calls[0].CompanyID), orEmpty(calls[0].Campaign.Name)
+	deep := callKey(calls[4000])
 	counter := &commandCounter{}
 	rdb.AddHook(counter)
 	if _, err := s.Query(ctx, "acct", Query{Limit: 1}); err != nil { // loads the script once

@@ -22,7 +22,7 @@ func testConcurrentAcquire(t *testing.T, h storeHarness) {
 	)
 	for i := range replicas {
 		wg.Go(func() {
-			f, ok, err := h.store.Acquire(context.Background(), "acct", "replica-"+itoa(i), time.Minute)
+			f, ok, err := h.store.Acquire(context.Background(), "acct", "replica-"+suiteItoa(i), time.Minute)
 			if err != nil {
 				t.Errorf("Acquire: %v", err)
 			}
@@ -41,8 +41,8 @@ func testConcurrentAcquire(t *testing.T, h storeHarness) {
 
 func testConcurrentWriters(t *testing.T, h storeHarness) {
 	ctx := context.Background()
-	fence := hold(t, h, "acct")
-	history := testHistory()
+	fence := holdLease(t, h, "acct")
+	history := suiteHistory()
 	var wg sync.WaitGroup
 	for w := range 4 { // writers upsert overlapping slices, readers walk meanwhile
 		wg.Go(func() {
@@ -58,7 +58,7 @@ func testConcurrentWriters(t *testing.T, h storeHarness) {
 	}
 	wg.Wait()
 	covered := history[:min(len(history), 3*10+25)]
-	if got, want := walk(t, h.store, "acct", Query{Limit: 3}), expectedIDs(covered, Query{}); !slices.Equal(got, want) {
+	if got, want := walkPages(t, h.store, "acct", Query{Limit: 3}), expectedOrder(covered, Query{}); !slices.Equal(got, want) {
 		t.Errorf("after concurrent upserts: got %v,\nwant %v", got, want)
 	}
 	h.consistent(t, "acct")
@@ -68,21 +68,21 @@ func testTrimManyCalls(t *testing.T, h storeHarness) {
 	const n = 2*trimBatch + 500
 	calls := make([]domain.Call, n)
 	for i := range calls { // ten calls a second, newest first
-		calls[i] = testCall(itoa(100_000-i), t0.Add(-time.Duration(i/10)*time.Second), testCompanies[i%2], testCampaigns[i%3])
+		calls[i] = suiteCall(suiteItoa(100_000-i), histNow.Add(-time.Duration(i/10)*time.Second), suiteCompanies[i%2], suiteCampaigns[i%3])
 	}
-	fence := hold(t, h, "acct")
+	fence := holdLease(t, h, "acct")
 	for i := 0; i < n; i += 1000 {
-		mustUpsert(t, h.store, "acct", fence, calls[i:min(n, i+1000)])
+		mustUpsertCalls(t, h.store, "acct", fence, calls[i:min(n, i+1000)])
 	}
-	before := t0.Add(-4 * time.Second) // keeps the newest 5 seconds: 50 calls
+	before := histNow.Add(-4 * time.Second) // keeps the newest 5 seconds: 50 calls
 	if err := h.store.Trim(context.Background(), "acct", fence, before); err != nil {
 		t.Fatalf("Trim: %v", err)
 	}
-	if got := mustCount(t, h.store, "acct"); got != 50 {
+	if got := mustCountCalls(t, h.store, "acct"); got != 50 {
 		t.Errorf("got %d calls held after trimming %d, want 50", got, n-50)
 	}
-	q := Query{Limit: 1000, CompanyID: "1002", CampaignName: testCampaigns[1]}
-	if got, want := walk(t, h.store, "acct", q), expectedIDs(calls, Query{CompanyID: q.CompanyID, CampaignName: q.CampaignName, Since: before}); !slices.Equal(got, want) {
+	q := Query{Limit: 1000, CompanyID: "1002", CampaignName: suiteCampaigns[1]}
+	if got, want := walkPages(t, h.store, "acct", q), expectedOrder(calls, Query{CompanyID: q.CompanyID, CampaignName: q.CampaignName, Since: before}); !slices.Equal(got, want) {
 		t.Errorf("campaign after trim: got %v, want %v", got, want)
 	}
 	h.consistent(t, "acct")
