@@ -129,8 +129,8 @@ func expectedOrder(history []domain.Call, q Query) []string {
 		switch {
 		case q.CompanyID != "" && orEmpty(c.CompanyID) != q.CompanyID,
 			q.CampaignName != "" && orEmpty(c.Campaign.Name) != q.CampaignName,
-			!q.Since.IsZero() && ms < q.Since.UnixMilli(),
-			!q.Until.IsZero() && ms >= q.Until.UnixMilli():
+			!q.Since.IsZero() && time.UnixMilli(ms).Before(q.Since),
+			!q.Until.IsZero() && !time.UnixMilli(ms).Before(q.Until):
 			continue
 		}
 		ids = append(ids, c.ID)

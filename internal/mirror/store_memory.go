@@ -251,7 +251,7 @@ func (s *MemoryStore) Count(_ context.Context, account string) (int, error) {
 
 // Trim implements Store.
 func (s *MemoryStore) Trim(_ context.Context, account string, fence int64, before time.Time) error {
-	bound := millisMember(memberMillis(before))
+	bound := millisMember(ceilMillis(before))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.account(account)

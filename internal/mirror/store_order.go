@@ -96,12 +96,22 @@ func CompareKeys(a, b Key) int {
 	return strings.Compare(sortMember(b), sortMember(a))
 }
 
+// ceilMillis returns t in epoch milliseconds rounded up, clamped: a call
+// at millisecond ms started before t exactly when ms < ceilMillis(t).
+func ceilMillis(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if t.Sub(time.UnixMilli(ms)) > 0 {
+		ms++
+	}
+	return clampMillis(ms)
+}
+
 // memberBounds returns the member range a query walks: members strictly below
 // upper (the newest end, exclusive) and at or above lower (inclusive), an
 // empty lower meaning none. upper "" means no upper bound.
 func memberBounds(q Query) (upper, lower string) {
 	if !q.Until.IsZero() {
-		upper = millisMember(memberMillis(q.Until))
+		upper = millisMember(ceilMillis(q.Until))
 	}
 	if q.After != nil {
 		if a := sortMember(*q.After); upper == "" || a < upper {
@@ -109,7 +119,7 @@ func memberBounds(q Query) (upper, lower string) {
 		}
 	}
 	if !q.Since.IsZero() {
-		lower = millisMember(memberMillis(q.Since))
+		lower = millisMember(ceilMillis(q.Since))
 	}
 	return upper, lower
 }

@@ -237,7 +237,7 @@ func (s *RedisStore) Count(ctx context.Context, account string) (int, error) {
 func (s *RedisStore) Trim(ctx context.Context, account string, fence int64, before time.Time) error {
 	b := s.base(account)
 	keys := []string{b + "lease", b + "calls", b + "t"}
-	bound := "(" + millisMember(memberMillis(before))
+	bound := "(" + millisMember(ceilMillis(before))
 	for {
 		n, err := fencedResult(luaTrim.Run(ctx, s.rdb, keys, fence, b, bound, trimBatch).Int64())
 		if err != nil {

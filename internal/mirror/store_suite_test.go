@@ -246,6 +246,8 @@ func testBounds(t *testing.T, h storeHarness) {
 		{"until the burst's second leaves it out", Query{Since: burst.Add(-time.Second), Until: burst}, 0},
 		{"since one millisecond after leaves the burst out", Query{Since: burst.Add(time.Millisecond), Until: burst.Add(time.Second)}, 0},
 		{"a window of two seconds", Query{Since: burst, Until: histNow}, 12},
+		{"until half a millisecond after the burst holds it", Query{Since: burst, Until: burst.Add(500 * time.Microsecond)}, 11},
+		{"since half a millisecond after the burst leaves it out", Query{Since: burst.Add(500 * time.Microsecond), Until: burst.Add(time.Second)}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := tc.q
