@@ -12,10 +12,10 @@ import (
 	"switchboard/internal/sandbox/phonewagonsim"
 )
 
-// simCalls returns n calls of the sandbox's Phonewagon account, normalized
+// sandboxCalls returns n calls of the sandbox's Phonewagon account, normalized
 // as the gateway's client normalizes them (the field shapes, sizes, bursts
 // and ties of the real upstream), newest first.
-func simCalls(tb testing.TB, n int) []domain.Call {
+func sandboxCalls(tb testing.TB, n int) []domain.Call {
 	tb.Helper()
 	srv, err := phonewagonsim.New(phonewagonsim.Config{Accounts: []phonewagonsim.Account{
 		{ClientID: "bench", ClientSecret: domain.Secret("bench-secret"), Seed: 1, Calls: n},
@@ -46,7 +46,7 @@ func normalizeSimCall(v phonewagonsim.Call) domain.Call {
 		ID: strconv.FormatInt(v.ID, 10), Source: domain.SourcePhonewagon,
 		SID: opt(v.SID), Direction: opt(v.Direction), Status: opt(v.Status),
 		From: opt(v.FromNumber), To: opt(v.ToNumber), StartedAt: &started,
-		RecordingURL: opt(v.RecordingURL), FirstTimeCaller: ptr(v.IsFirstTimeCaller),
+		RecordingURL: opt(v.RecordingURL), FirstTimeCaller: suitePtr(v.IsFirstTimeCaller),
 		ContactName: opt(strings.Join(strings.Fields(v.ContactName), " ")),
 		AccountID:   opt(strconv.FormatInt(v.AccountID, 10)), CompanyID: opt(strconv.FormatInt(v.CompanyID, 10)),
 		Campaign: domain.CallCampaign{Name: opt(v.CampaignName)},
@@ -62,13 +62,13 @@ func normalizeSimCall(v phonewagonsim.Call) domain.Call {
 		},
 	}
 	if v.Duration > 0 || v.Status == "completed" {
-		c.DurationSeconds = ptr(v.Duration)
+		c.DurationSeconds = suitePtr(v.Duration)
 	}
 	return c
 }
 
-// load upserts calls in pages of 1000, as a backfill writes them.
-func load(tb testing.TB, s fullStore, account string, calls []domain.Call) int64 {
+// loadCalls upserts calls in pages of 1000, as a backfill writes them.
+func loadCalls(tb testing.TB, s fullStore, account string, calls []domain.Call) int64 {
 	tb.Helper()
 	fence, ok, err := s.Acquire(context.Background(), account, "bench", time.Hour)
 	if err != nil || !ok {
@@ -86,9 +86,9 @@ func load(tb testing.TB, s fullStore, account string, calls []domain.Call) int64
 // 20,000, with and without filters, on both stores: the first page and a
 // page deep in the history (After in the middle).
 func BenchmarkQuery(b *testing.B) {
-	calls := simCalls(b, 20_000)
-	company, campaign := strOr(calls[0].CompanyID), strOr(calls[0].Campaign.Name)
-	middle := keyOf(calls[len(calls)/2])
+	calls := sandboxCalls(b, 20_000)
+	company, campaign := orEmpty(calls[0].CompanyID), orEmpty(calls[0].Campaign.Name)
+	middle := callKey(calls[len(calls)/2])
 	stores := []struct {
 		name string
 		open func(b *testing.B) fullStore
@@ -109,7 +109,7 @@ func BenchmarkQuery(b *testing.B) {
 	for _, st := range stores {
 		b.Run(st.name, func(b *testing.B) {
 			s := st.open(b)
-			load(b, s, "bench", calls)
+			loadCalls(b, s, "bench", calls)
 			for _, qc := range queries {
 				b.Run(qc.name, func(b *testing.B) {
 					for b.Loop() {

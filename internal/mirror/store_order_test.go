@@ -33,8 +33,8 @@ func TestCompareKeysIsTheServingOrder(t *testing.T) {
 
 func TestIDOfMemberInvertsMember(t *testing.T) {
 	for _, id := range []string{"1", "6315", "", "abc", "0", "x:1{}", string(make([]byte, 1200))} {
-		if got := idOfMember(member(Key{StartedAt: 1_764_000_000_000, ID: id})); got != id {
-			t.Errorf("idOfMember(member(%q)) = %q", id, got)
+		if got := idOfMember(sortMember(Key{StartedAt: 1_764_000_000_000, ID: id})); got != id {
+			t.Errorf("idOfMember(sortMember(%q)) = %q", id, got)
 		}
 	}
 }
@@ -56,15 +56,15 @@ func TestStripNullsLeavesOutNullMembersOnly(t *testing.T) {
 }
 
 func TestCanonicalRecordsDecodeToTheSameCall(t *testing.T) {
-	calls := append(simCalls(t, 3000), testHistory()...)
-	hostile := testCall("1", t0, "1001", `Spring "sale":null,"x":1 \ {}`)
-	hostile.ContactName = ptr(`O"Brien":null`)
+	calls := append(sandboxCalls(t, 3000), suiteHistory()...)
+	hostile := suiteCall("1", histNow, "1001", `Spring "sale":null,"x":1 \ {}`)
+	hostile.ContactName = suitePtr(`O"Brien":null`)
 	for _, c := range append(calls, hostile) {
-		b, err := canonical(c)
+		b, err := canonicalRecord(c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := decodeCall(b)
+		got, err := decodeRecord(b)
 		if err != nil {
 			t.Fatalf("decoding %s: %v", b, err)
 		}

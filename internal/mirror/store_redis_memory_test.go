@@ -21,13 +21,13 @@ func TestRedisMemoryPer100kCalls(t *testing.T) {
 	}
 	const n = 100_000
 	ctx := context.Background()
-	calls := simCalls(t, n)
+	calls := sandboxCalls(t, n)
 	rdb, prefix := redistest.Open(t)
 	s := NewRedisStore(rdb, prefix)
 	start := time.Now()
-	load(t, s, "acct", calls)
+	loadCalls(t, s, "acct", calls)
 	took := time.Since(start)
-	if got := mustCount(t, s, "acct"); got != n {
+	if got := mustCountCalls(t, s, "acct"); got != n {
 		t.Fatalf("got %d calls held, want %d", got, n)
 	}
 	keys, err := redistest.Keys(ctx, rdb, s.base("acct"))
@@ -50,7 +50,7 @@ func TestRedisMemoryPer100kCalls(t *testing.T) {
 	}
 	var jsonBytes int
 	for _, c := range calls {
-		b, _ := canonical(c)
+		b, _ := canonicalRecord(c)
 		jsonBytes += len(b)
 	}
 	t.Logf("%d calls in %d keys: %.1f MB (records %.1f MB, indexes %.1f MB), %d bytes a call; record JSON averages %d bytes; loaded in %v",
