@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -52,7 +53,7 @@ func (s *Server) serveMirrorPage(w http.ResponseWriter, r *http.Request, t *Tena
 	q.Limit = f.Limit
 	pg, err := t.Mirror.Query(ctx, q)
 	if err != nil {
-		return mirrorUnavailable(err)
+		return fmt.Errorf("%w: %w", errMirrorRead, err)
 	}
 	list := CallList{Data: nonNil(pg.Calls)}
 	h := w.Header()
@@ -106,6 +107,10 @@ func setMirrorHeaders(w http.ResponseWriter, t *Tenant, st mirror.State) {
 	}
 	setBudgetHeader(w, t)
 }
+
+// errMirrorRead marks a failed read of the mirror before anything was
+// written: a first page may still be answered by the upstream instead.
+var errMirrorRead = errors.New("mirror read failed")
 
 // mirrorUnavailable reports a mirror read that failed (the shared state is
 // down) as a 503 to retry, never as the upstream's fault.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -55,7 +56,13 @@ func (s *Server) exportCalls(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if mirrored {
-		return s.exportMirror(w, r, t, media, mq, st)
+		err := s.exportMirror(w, r, t, media, mq, st)
+		if !errors.Is(err, errMirrorRead) || ctx.Err() != nil {
+			return err
+		}
+		// Nothing is written yet: the upstream exports instead.
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "mirror unreadable; exporting from the upstream",
+			slog.String("request_id", RequestID(ctx)), slog.String("error", err.Error()))
 	}
 	// The first page is fetched before any byte is written, so that its
 	// failure (a budget with no slot free within its wait included) is

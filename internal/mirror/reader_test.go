@@ -5,6 +5,10 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"switchboard/internal/storehealth"
 )
 
 func TestReaderFollowWaitsForAFollowThatServesItsRequest(t *testing.T) {
@@ -61,4 +65,38 @@ func TestReaderFollowWaitsForAFollowThatServesItsRequest(t *testing.T) {
 			t.Fatalf("beta's follow requests: got %d, want 0", seq)
 		}
 	})
+}
+
+func TestReaderReadsAreRefusedAtOnceWhileRedisCoolsDown(t *testing.T) {
+	ctx := context.Background()
+	// A real client to a port where nothing listens: every call fails.
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	h, err := storehealth.New(storehealth.Config{Cooldown: time.Second, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := NewRedisStore(rdb, "")
+	r := &Reader{Store: store, Follows: store, Account: "acme", Health: h}
+
+	if _, err := r.State(ctx); err == nil || errors.Is(err, storehealth.ErrDown) {
+		t.Fatalf("first read: got %v, want Redis's own failure", err)
+	}
+	for _, read := range []struct {
+		name string
+		call func() error
+	}{
+		{"State", func() error { _, err := r.State(ctx); return err }},
+		{"Query", func() error { _, err := r.Query(ctx, Query{Limit: 10}); return err }},
+		{"Get", func() error { _, _, err := r.Get(ctx, "1"); return err }},
+		{"Count", func() error { _, err := r.Count(ctx); return err }},
+		{"Follow", func() error { return r.Follow(ctx) }},
+	} {
+		t.Run(read.name+" is refused without a round trip during the cooldown", func(t *testing.T) {
+			if err := read.call(); !errors.Is(err, storehealth.ErrDown) {
+				t.Fatalf("got %v, want storehealth.ErrDown", err)
+			}
+		})
+	}
 }
