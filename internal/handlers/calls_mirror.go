@@ -18,8 +18,8 @@ import (
 // (the shared state failed while a mirror cursor was being followed).
 const mirrorRetryAfter = 5 * time.Second
 
-// xcacheMirror and the other header values of mirror answers, shared so
-// that they allocate nothing per request.
+// xcacheMirror is the X-Cache value of mirror answers, shared so that it
+// allocates nothing per request (never modified; see xcacheValues).
 var xcacheMirror = []string{"MIRROR"}
 
 // mirrorCursorFor signs the cursor that continues a mirror walk after key:
