@@ -4,12 +4,13 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/clocktest"
 	"switchboard/internal/idempotency"
 )
 
 func TestMemoryStore(t *testing.T) {
 	testStore(t, func(t *testing.T) storeHarness {
-		clock := newManualClock()
+		clock := clocktest.New()
 		return storeHarness{store: idempotency.NewMemory(clock.Now), elapse: clock.Advance}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"switchboard/internal/cache"
+	"switchboard/internal/clocktest"
 	"switchboard/internal/idempotency"
 	"switchboard/internal/redistest"
 	"switchboard/internal/storehealth"
@@ -106,7 +107,7 @@ func TestRedisStoreStorage(t *testing.T) {
 func TestRedisStoreFollowsTheStoreHealth(t *testing.T) {
 	ctx := context.Background()
 	newHealth := func(t *testing.T) *storehealth.Health {
-		clock := newManualClock()
+		clock := clocktest.New()
 		h, err := storehealth.New(storehealth.Config{Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)

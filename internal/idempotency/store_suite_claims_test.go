@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/clocktest"
 	"switchboard/internal/idempotency"
 )
 
@@ -98,7 +99,7 @@ func testLease(t *testing.T, newStore func(t *testing.T) storeHarness) {
 	abandon := func(t *testing.T, h storeHarness) string {
 		owner := mustClaim(t, h.store, "k", "h", shortLease, keep)
 		h.elapse(shortLease)
-		eventually(t, "lease ran out", func() bool {
+		clocktest.Eventually(t, 3*time.Second, "lease ran out", func() bool {
 			return mustBegin(t, h.store, "k", "h", lease, keep).Outcome != idempotency.InFlight
 		})
 		return owner
@@ -138,7 +139,7 @@ func testLease(t *testing.T, newStore func(t *testing.T) storeHarness) {
 		h := newStore(t)
 		mustClaim(t, h.store, "k", "h", shortLease, 2*shortLease)
 		h.elapse(2 * shortLease)
-		eventually(t, "claim expired", func() bool {
+		clocktest.Eventually(t, 3*time.Second, "claim expired", func() bool {
 			return mustBegin(t, h.store, "k", "h", lease, keep).Outcome == idempotency.Claimed
 		})
 	})

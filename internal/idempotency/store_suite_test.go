@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/clocktest"
 	"switchboard/internal/idempotency"
 )
 
@@ -187,7 +188,7 @@ func testExpiry(t *testing.T, newStore func(t *testing.T) storeHarness) {
 		owner := mustClaim(t, h.store, "k", "h", lease, keep)
 		mustComplete(t, h.store, "k", owner, sampleRecord("h"), shortLease)
 		h.elapse(shortLease)
-		eventually(t, "record expired", func() bool {
+		clocktest.Eventually(t, 3*time.Second, "record expired", func() bool {
 			return mustBegin(t, h.store, "k", "other", lease, keep).Outcome == idempotency.Claimed
 		})
 	})
