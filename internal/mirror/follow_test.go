@@ -200,4 +200,3 @@ func TestStatusNamesTheSyncState(t *testing.T) {
 		})
 	}
 }
-
