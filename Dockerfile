@@ -13,4 +13,9 @@ COPY --from=build /out/gateway /gateway
 USER nonroot:nonroot
 EXPOSE 8080
 ENV SWITCHBOARD_ADDR=:8080
+# No shell or curl in the image: the binary probes its own /healthz
+# (on the port of SWITCHBOARD_ADDR) and exits 0 or 1.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["/gateway", "healthcheck"]
+# SIGTERM starts the graceful shutdown (SWITCHBOARD_SHUTDOWN_TIMEOUT, 25 s by default).
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["/gateway"]

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"switchboard/internal/auth"
+	"switchboard/internal/idempotency"
+	"switchboard/internal/redistest"
 	"switchboard/internal/sandbox/callwidgetsim"
 	"switchboard/internal/sandbox/fault"
 )
@@ -43,6 +47,18 @@ func actionsFor(cw *callwidgetsim.Server, path string) []callwidgetsim.Action {
 		}
 	}
 	return out
+}
+
+// requestsFor counts the requests that reached the simulator on path,
+// answered or not (a faulted request counts: the upstream received it).
+func requestsFor(cw *callwidgetsim.Server, path string) int {
+	n := 0
+	for _, r := range cw.Requests() {
+		if strings.HasSuffix(r.Path, path) {
+			n++
+		}
+	}
+	return n
 }
 
 func TestEachActionSendsTheMappedUpstreamBody(t *testing.T) {
@@ -191,29 +207,22 @@ func TestIdempotencyKeys(t *testing.T) {
 			t.Fatalf("got %d replayed=%q %s, want a fresh 202", resp.StatusCode, resp.Header.Get("Idempotent-Replayed"), b)
 		}
 	})
-	t.Run("a 5xx is not replayed as a success", func(t *testing.T) {
-		before := len(actionsFor(up.cw, "/share/new-sms"))
+	t.Run("a 5xx after the upstream received the text is replayed, never sent again", func(t *testing.T) {
+		before := requestsFor(up.cw, "/share/new-sms")
 		up.cw.InjectFault(fault.Fault{Status: 500, Times: 1, PathPrefix: "/share/new-sms"})
 		r1, b1 := g.post(t, "/v1/messages", tok, body, "Idempotency-Key", "k-5xx")
 		problem(t, r1, b1, 502, "upstream-error")
 		r2, b2 := g.post(t, "/v1/messages", tok, body, "Idempotency-Key", "k-5xx")
-		if r2.StatusCode != 202 || r2.Header.Get("Idempotent-Replayed") != "" {
-			t.Fatalf("retry: got %d %s, want a fresh 202", r2.StatusCode, b2)
+		problem(t, r2, b2, 502, "upstream-error")
+		if r2.Header.Get("Idempotent-Replayed") != "true" || string(b1) != string(b2) {
+			t.Errorf("retry: got replayed=%q %s, want the first 502 replayed", r2.Header.Get("Idempotent-Replayed"), b2)
 		}
-		if n := len(actionsFor(up.cw, "/share/new-sms")) - before; n != 1 {
-			t.Errorf("texts sent: got %d, want 1", n)
+		if n := requestsFor(up.cw, "/share/new-sms") - before; n != 1 {
+			t.Errorf("requests that reached the upstream: got %d, want 1", n)
 		}
 	})
 	t.Run("a timeout is a 504 that is not retriable, sent once, and replayed", func(t *testing.T) {
-		countReqs := func() int {
-			n := 0
-			for _, r := range up.cw.Requests() {
-				if strings.HasSuffix(r.Path, "/share/new-sms") {
-					n++
-				}
-			}
-			return n
-		}
+		countReqs := func() int { return requestsFor(up.cw, "/share/new-sms") }
 		before := countReqs()
 		up.cw.InjectFault(fault.Fault{Kind: fault.KindHang, PathPrefix: "/share/new-sms"})
 		r1, b1 := g.post(t, "/v1/messages", tok, body, "Idempotency-Key", "k-timeout")
@@ -268,5 +277,78 @@ func TestConcurrentRequestsWithOneKeyMakeOneUpstreamCall(t *testing.T) {
 	}
 	if n := len(cw.Actions()); n != 1 {
 		t.Fatalf("upstream actions: got %d, want 1", n)
+	}
+}
+
+func TestAClaimWhoseReplicaDiedAnswersUncertainAfterItsLeaseAndIsNeverSent(t *testing.T) {
+	rdb, prefix := redistest.Open(t)
+	up := startUpstreams(t)
+	g := startGateway(t, replicaEnv(t, up, redistest.URL(), prefix))
+	tok := token(t, "acme", auth.KnownScopes()...)
+	data, _ := up.cw.Dataset("ops@acme.example")
+	body := `{"phone":"+17862455063","install":"` + data.Installs[0].Number + `","message":"hello"}`
+
+	// A replica claimed the key under its own owner token, with a short
+	// lease, and died before completing it.
+	const lease = time.Second
+	store := idempotency.NewRedis(rdb, prefix+"idem:", nil)
+	key := idempotency.TenantKey("acme", "k-dead")
+	hash := idempotency.RequestHash(http.MethodPost, "/v1/messages", []byte(body))
+	if res, err := store.Begin(context.Background(), key, hash, lease, idempotency.Keep); err != nil || res.Outcome != idempotency.Claimed {
+		t.Fatalf("inserting the claim: got %v, %v", res.Outcome, err)
+	}
+	resp, b := g.post(t, "/v1/messages", tok, body, "Idempotency-Key", "k-dead")
+	problem(t, resp, b, 409, "idempotency-key-in-use")
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, err := store.Begin(context.Background(), key, hash, lease, idempotency.Keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Outcome == idempotency.Abandoned {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the lease did not run out within 5s: still %v", res.Outcome)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for range 2 {
+		resp, b := g.post(t, "/v1/messages", tok, body, "Idempotency-Key", "k-dead")
+		p := problem(t, resp, b, 504, "upstream-timeout")
+		if p["retriable"] != false {
+			t.Errorf("retriable: got %v, want false", p["retriable"])
+		}
+	}
+	if n := requestsFor(up.cw, "/share/new-sms"); n != 0 {
+		t.Fatalf("requests that reached the upstream: got %d, want 0", n)
+	}
+}
+
+func TestKeyedPOSTsGet503WithRetryAfterWhileRedisIsDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "redis://" + ln.Addr().String() + "/0"
+	ln.Close()
+	up := startUpstreams(t)
+	g := startGateway(t, replicaEnv(t, up, closed, "sbtest:idem-down:"))
+	tok := token(t, "acme", auth.KnownScopes()...)
+	data, _ := up.cw.Dataset("ops@acme.example")
+	body := `{"phone":"+17862455063","install":"` + data.Installs[0].Number + `","message":"hello"}`
+
+	resp, b := g.post(t, "/v1/messages", tok, body, "Idempotency-Key", "k-down")
+	problem(t, resp, b, 503, "upstream-unavailable")
+	if ra := resp.Header.Get("Retry-After"); ra == "" {
+		t.Error("Retry-After: got none, want one")
+	}
+	if n := requestsFor(up.cw, "/share/new-sms"); n != 0 {
+		t.Fatalf("requests that reached the upstream for the keyed POST: got %d, want 0", n)
+	}
+	resp, b = g.post(t, "/v1/messages", tok, body)
+	if resp.StatusCode != 202 {
+		t.Fatalf("a POST without a key: got %d %s, want 202", resp.StatusCode, b)
 	}
 }

@@ -3,7 +3,8 @@
 //
 // Configuration comes from SWITCHBOARD_* environment variables; see the
 // README. With SWITCHBOARD_SANDBOX=true it starts simulated upstreams and
-// prints a ready caller token.
+// prints a ready caller token. "gateway healthcheck" probes the /healthz of
+// a gateway running in the same container and exits 0 or 1.
 package main
 
 import (
@@ -24,6 +25,9 @@ import (
 //	@securitydefinitions.bearerauth	BearerAuth
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck(os.Getenv, os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr); err != nil {

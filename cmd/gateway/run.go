@@ -10,14 +10,15 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"switchboard/api"
 	"switchboard/internal/auth"
 	"switchboard/internal/config"
-	"switchboard/internal/domain"
 	"switchboard/internal/handlers"
 	"switchboard/internal/metrics"
 	"switchboard/internal/redislog"
+	"switchboard/internal/telemetry"
 )
 
 // run is the whole program: it loads the configuration through getenv,
@@ -32,14 +33,23 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	redislog.Install(logger)
 
 	if cfg.Sandbox {
-		sb, err := prepareSandbox(cfg, logger)
+		sb, err := startSandbox(cfg, logger)
 		if err != nil {
 			return err
 		}
 		defer sb.close()
+		if cfg, err = cfg.WithSandbox(sb.additions()); err != nil {
+			return err
+		}
 	}
 
-	verifier, err := newVerifier(cfg)
+	tracing, err := newTracing(ctx, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer flushTraces(tracing, logger)
+
+	verifier, err := newVerifier(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -49,21 +59,28 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	defer st.close()
-	tenants, err := buildTenants(cfg, st, m, logger)
+	if st.redis != nil {
+		if err := registerRedisUp(m.Registry(), st.redis); err != nil {
+			return err
+		}
+	}
+	tenants, err := buildTenants(cfg, st, m, logger, tracing)
 	if err != nil {
 		return err
 	}
 	h, err := handlers.New(handlers.Config{
-		Logger:       logger,
-		Metrics:      m,
-		Verifier:     verifier,
-		Tenants:      tenants,
-		OpenAPIYAML:  api.OpenAPIYAML(),
-		CursorKey:    cursorKey(cfg, logger),
-		Cache:        st.cache,
-		Idempotency:  st.idem,
-		LimitCounter: st.counter,
-		Ready:        st.ready,
+		Logger:           logger,
+		Metrics:          m,
+		Verifier:         verifier,
+		Tenants:          tenants,
+		OpenAPIYAML:      api.OpenAPIYAML(),
+		CursorKey:        cursorKey(cfg, logger),
+		Cache:            st.cache,
+		Idempotency:      st.idem,
+		IdempotencyLease: cfg.IdempotencyLease,
+		LimitCounter:     st.counter,
+		Ready:            st.ready,
+		Tracing:          tracing,
 	})
 	if err != nil {
 		return err
@@ -94,30 +111,27 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	return serve(ctx, ln, h, logger, cfg.ShutdownTimeout)
 }
 
-// prepareSandbox starts the simulated upstreams, adds the demo tenant, and
-// generates the keys sandbox mode may leave unset.
-func prepareSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
-	if _, taken := cfg.Tenant(demoTenantID); taken {
-		return nil, fmt.Errorf("config: SWITCHBOARD_TENANTS_FILE: tenant id %q is reserved in sandbox mode", demoTenantID)
+// newTracing builds tracing from the standard OTEL_* variables; tests
+// replace it to capture the spans in memory.
+var newTracing = telemetry.FromEnv
+
+// flushTraces exports the spans still queued when the gateway stops. It
+// gets a fresh deadline of its own: the run context is already done.
+func flushTraces(tr *telemetry.Tracing, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), traceFlushTimeout)
+	defer cancel()
+	if err := tr.Shutdown(ctx); err != nil {
+		logger.Warn("traces not flushed", "error", err.Error())
 	}
-	if cfg.JWTSecret == "" && cfg.JWTPublicKeyFile == "" {
-		cfg.JWTSecret = randomSecret()
-	}
-	if cfg.EncryptionKey == "" {
-		var key [config.EncryptionKeySize]byte
-		_, _ = rand.Read(key[:])
-		cfg.EncryptionKey = domain.Secret(key[:])
-	}
-	sb, err := startSandbox(cfg, logger)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Tenants = append(cfg.Tenants, sb.tenant)
-	return sb, nil
 }
 
-// newVerifier builds the caller-token verifier from the configured keys.
-func newVerifier(cfg *config.Config) (*auth.Verifier, error) {
+// traceFlushTimeout bounds the export of the last spans on exit.
+const traceFlushTimeout = 5 * time.Second
+
+// newVerifier builds the caller-token verifier from the configured keys. With
+// a JWKS URL it fetches the key set once before the gateway listens; a
+// failure there is logged, and the set is fetched again when a token needs it.
+func newVerifier(cfg *config.Config, logger *slog.Logger) (*auth.Verifier, error) {
 	var pem []byte
 	if cfg.JWTPublicKeyFile != "" {
 		b, err := os.ReadFile(cfg.JWTPublicKeyFile)
@@ -129,6 +143,8 @@ func newVerifier(cfg *config.Config) (*auth.Verifier, error) {
 	v, err := auth.NewVerifier(auth.Config{
 		HMACSecret:    cfg.JWTSecret,
 		PublicKeysPEM: pem,
+		JWKSURL:       cfg.JWTJWKSURL,
+		Logger:        logger,
 		Audience:      cfg.JWTAudience,
 	})
 	if err != nil {

@@ -97,6 +97,15 @@ func (sb *sandbox) listen(h http.Handler, logger *slog.Logger) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
+// additions returns what sandbox mode adds to the configuration: the demo
+// tenant, and keys for callers' tokens and for encryption, random per
+// process, used where the environment sets none.
+func (sb *sandbox) additions() config.SandboxAdditions {
+	var key [config.EncryptionKeySize]byte
+	_, _ = rand.Read(key[:])
+	return config.SandboxAdditions{Tenant: sb.tenant, JWTSecret: randomSecret(), EncryptionKey: domain.Secret(key[:])}
+}
+
 // close stops the simulators; the gateway has finished its requests by then.
 func (sb *sandbox) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -136,9 +136,10 @@ func TestRequestIDHeaderInjectionIsRefused(t *testing.T) {
 // TestPlantedSecretsNeverLeak plants known secrets (passwords, client
 // secret, the JWT key, the upstream tokens) and drives successes and
 // failures at debug level; none may appear in a response body or header, a
-// log line, the metrics, or a Redis key or value. Phone numbers appear in
-// logs only masked.
+// log line, the metrics, an exported trace span, or a Redis key or value.
+// Phone numbers appear in logs only masked, and in spans not at all.
 func TestPlantedSecretsNeverLeak(t *testing.T) {
+	spans := captureSpans(t)
 	url, prefix := testRedis(t)
 	up := startUpstreams(t)
 	issued := spyOnTokens(t, up)
@@ -194,6 +195,18 @@ func TestPlantedSecretsNeverLeak(t *testing.T) {
 	}
 	if strings.Contains(logs, phone) || strings.Contains(logs, "7862455063") {
 		t.Errorf("the log carries a phone number in full")
+	}
+	traced := dumpSpans(spans.GetSpans())
+	if !strings.Contains(traced, "callwidget new-sms") || !strings.Contains(traced, "POST /v1/messages") {
+		t.Fatalf("the spans show no message sent; the check below would prove nothing:\n%s", traced)
+	}
+	for _, s := range append(secrets, phone, "7862455063", install, strings.TrimPrefix(install, "+"), "Bearer", "?", "limit=") {
+		if strings.Contains(traced, s) {
+			t.Errorf("an exported span carries %.12q…", s)
+		}
+	}
+	if strings.Contains(traced, tok) || strings.Contains(traced, strings.Split(tok, ".")[2]) {
+		t.Errorf("an exported span carries the caller's token")
 	}
 
 	opts, _ := redis.ParseURL(url)

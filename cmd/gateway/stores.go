@@ -12,6 +12,7 @@ import (
 	"switchboard/internal/cache"
 	"switchboard/internal/config"
 	"switchboard/internal/handlers"
+	"switchboard/internal/idempotency"
 	"switchboard/internal/metrics"
 	"switchboard/internal/ratelimit"
 	"switchboard/internal/redisconn"
@@ -26,7 +27,7 @@ type stores struct {
 	health   *storehealth.Health   // nil without Redis
 	replicas *ratelimit.Replicas   // nil without Redis
 	cache    *cache.Cache
-	idem     cache.IdempotencyStore
+	idem     idempotency.Store
 	budget   ratelimit.Store
 	counter  httprate.LimitCounter // nil: httprate counts in this process
 	tokens   callwidget.TokenStore
@@ -46,7 +47,7 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 		}
 		return &stores{
 			cache:  c,
-			idem:   cache.NewMemoryIdempotency(time.Now),
+			idem:   idempotency.NewMemory(time.Now),
 			budget: ratelimit.NewMemoryStore(time.Now),
 			tokens: cache.NewMemoryTokens(),
 		}, nil
@@ -105,7 +106,7 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 		health:   health,
 		replicas: replicas,
 		cache:    c,
-		idem:     cache.NewRedisIdempotency(rdb, cfg.RedisPrefix+"idem:"),
+		idem:     idempotency.NewRedis(rdb, cfg.RedisPrefix+"idem:", health),
 		budget:   ratelimit.NewRedisStore(rdb, cfg.RedisPrefix+"budget:", replicas),
 		counter:  counter,
 		tokens:   tokens,

@@ -11,6 +11,7 @@ import (
 	"switchboard/internal/handlers"
 	"switchboard/internal/metrics"
 	"switchboard/internal/ratelimit"
+	"switchboard/internal/telemetry"
 	"switchboard/internal/upstream/callwidget"
 	"switchboard/internal/upstream/phonewagon"
 	"switchboard/internal/upstream/upstreamhttp"
@@ -18,8 +19,8 @@ import (
 
 // buildTenants turns the configured tenants into the handlers' view: one set
 // of upstream clients per tenant, all sharing one bounded transport.
-func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.Logger) (map[string]*handlers.Tenant, error) {
-	transport := upstreamhttp.Timed(upstreamhttp.NewTransport())
+func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.Logger, tr *telemetry.Tracing) (map[string]*handlers.Tenant, error) {
+	transport := tr.Transport(upstreamhttp.Timed(upstreamhttp.NewTransport()))
 	out := make(map[string]*handlers.Tenant, len(cfg.Tenants))
 	budgets := map[string]*ratelimit.Budget{} // one per Phonewagon account, shared by its tenants
 	breakers := map[string]*breaker.Breaker{} // one per upstream account

@@ -3,6 +3,8 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"time"
 
 	"switchboard/internal/domain"
@@ -34,6 +36,20 @@ type Config struct {
 	// EC P-256), "RSA PUBLIC KEY" (PKCS #1) or "CERTIFICATE". An RSA key
 	// (at least 2048 bits) enables RS256, a P-256 key enables ES256.
 	PublicKeysPEM []byte
+	// JWKSURL, when set, is the identity provider's key set: RS256 and ES256
+	// keys chosen by a token's "kid", refreshed every JWKSRefreshInterval
+	// and, for an unknown kid, at most once per JWKSMinRefreshInterval. It
+	// enables RS256 and ES256 and nothing else.
+	JWKSURL string
+	// JWKSClient fetches the key set. Default: a client with a 5 s timeout.
+	JWKSClient *http.Client
+	// JWKSRefreshInterval defaults to DefaultJWKSRefreshInterval.
+	JWKSRefreshInterval time.Duration
+	// JWKSMinRefreshInterval defaults to DefaultJWKSMinRefreshInterval; it
+	// may not exceed JWKSRefreshInterval.
+	JWKSMinRefreshInterval time.Duration
+	// Logger receives key set refresh failures. Default: discarded.
+	Logger *slog.Logger
 	// Audience must appear in every token's "aud". Default DefaultAudience.
 	Audience string
 	// Leeway is the clock skew tolerated for exp, nbf and iat. Zero means
@@ -53,8 +69,8 @@ type Config struct {
 // withDefaults validates cfg and returns it with every zero field defaulted.
 // Errors never include the secret or key material.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.HMACSecret == "" && len(cfg.PublicKeysPEM) == 0 {
-		return cfg, errors.New("no key configured: set an HMAC secret or public keys")
+	if cfg.HMACSecret == "" && len(cfg.PublicKeysPEM) == 0 && cfg.JWKSURL == "" {
+		return cfg, errors.New("no key configured: set an HMAC secret, public keys or a JWKS URL")
 	}
 	if cfg.HMACSecret != "" && len(cfg.HMACSecret.Reveal()) < MinHMACSecretBytes {
 		return cfg, fmt.Errorf("HMAC secret is shorter than %d bytes", MinHMACSecretBytes)
@@ -78,6 +94,22 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.MaxTokenBytes = DefaultMaxTokenBytes
 	case cfg.MaxTokenBytes < 0:
 		return cfg, fmt.Errorf("max token bytes %d is negative", cfg.MaxTokenBytes)
+	}
+	if cfg.JWKSClient == nil {
+		cfg.JWKSClient = &http.Client{Timeout: jwksFetchTimeout}
+	}
+	if cfg.JWKSRefreshInterval == 0 {
+		cfg.JWKSRefreshInterval = DefaultJWKSRefreshInterval
+	}
+	if cfg.JWKSMinRefreshInterval == 0 {
+		cfg.JWKSMinRefreshInterval = DefaultJWKSMinRefreshInterval
+	}
+	if cfg.JWKSRefreshInterval < 0 || cfg.JWKSMinRefreshInterval < 0 || cfg.JWKSMinRefreshInterval > cfg.JWKSRefreshInterval {
+		return cfg, fmt.Errorf("JWKS refresh intervals %s (minimum %s) must be positive, the minimum not above the interval",
+			cfg.JWKSRefreshInterval, cfg.JWKSMinRefreshInterval)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = DefaultCacheSize

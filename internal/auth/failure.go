@@ -21,6 +21,10 @@ func (v *Verifier) failure(err error, t *jwt.Token) *domain.Error {
 		// Decoding errors can quote fragments of the claims (encoding/json
 		// reports the offending literal), so only the category is kept.
 		return unauthorized("malformed token", fmt.Errorf("auth: verify: %w", jwt.ErrTokenMalformed))
+	case errors.Is(err, errUnknownKey):
+		return unauthorized("token signing key is unknown", wrapCause(err))
+	case errors.Is(err, errKeyMismatch):
+		return unauthorized("token algorithm does not match its key", wrapCause(err))
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
 		// An unknown or missing alg, or one the key function refused.
 		return unauthorized("token algorithm is not accepted", wrapCause(err))

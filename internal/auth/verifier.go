@@ -1,21 +1,32 @@
 package auth
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 
 	"switchboard/internal/domain"
 )
 
-// errAlgorithm is returned by the key function when a token's algorithm has
-// no configured key. The parser wraps it in jwt.ErrTokenUnverifiable.
-var errAlgorithm = errors.New("auth: token algorithm is not accepted")
+// Errors of the key function; the parser wraps them in
+// jwt.ErrTokenUnverifiable. None of them quotes the token's kid.
+var (
+	// errAlgorithm: the token's algorithm has no configured key.
+	errAlgorithm = errors.New("auth: token algorithm is not accepted")
+	// errUnknownKey: no configured or published key has the token's kid.
+	errUnknownKey = errors.New("auth: token signing key is unknown")
+	// errKeyMismatch: the key the kid names serves another algorithm.
+	errKeyMismatch = errors.New("auth: token algorithm does not match its key")
+)
 
 // Verifier verifies caller tokens. Build it with NewVerifier; everything it
 // needs is computed there, and afterwards it is read-only apart from its
@@ -35,6 +46,9 @@ type Verifier struct {
 	ecAll    any            // jwt.VerificationKeySet, nil when ES256 is off
 	rsaByKID map[string]any // thumbprint → *rsa.PublicKey
 	ecByKID  map[string]any // thumbprint → *ecdsa.PublicKey
+
+	jwks      *jwksStore      // nil without a JWKS URL
+	jwksKeyfn keyfunc.Keyfunc // reads jwks: kid lookup and alg match
 }
 
 // NewVerifier validates cfg, parses its keys and returns a Verifier that
@@ -61,6 +75,11 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 			return nil, fmt.Errorf("auth: new verifier: public keys: %w", err)
 		}
 		v.addPublicKeys(keys)
+	}
+	if cfg.JWKSURL != "" {
+		if err := v.addJWKS(cfg); err != nil {
+			return nil, fmt.Errorf("auth: new verifier: %w", err)
+		}
 	}
 	if cfg.CacheSize > 0 {
 		v.cache = newVerifyCache(cfg.CacheSize)
@@ -115,15 +134,84 @@ func (v *Verifier) key(t *jwt.Token) (any, error) {
 			return v.hmacKey, nil
 		}
 	case *jwt.SigningMethodRSA: // RSA-PSS has its own type and never matches
-		if alg == jwt.SigningMethodRS256.Alg() && v.rsaAll != nil {
-			return pickKey(t, v.rsaByKID, v.rsaAll), nil
+		if alg == jwt.SigningMethodRS256.Alg() && (v.rsaAll != nil || v.jwks != nil) {
+			return v.asymmetricKey(t, alg, v.rsaByKID, v.rsaAll)
 		}
 	case *jwt.SigningMethodECDSA:
-		if alg == jwt.SigningMethodES256.Alg() && v.ecAll != nil {
-			return pickKey(t, v.ecByKID, v.ecAll), nil
+		if alg == jwt.SigningMethodES256.Alg() && (v.ecAll != nil || v.jwks != nil) {
+			return v.asymmetricKey(t, alg, v.ecByKID, v.ecAll)
 		}
 	}
 	return nil, errAlgorithm
+}
+
+// asymmetricKey chooses the keys for an RS256 or ES256 token when a JWKS is
+// configured. A kid selects one key: the PEM key with that thumbprint, else
+// the published key with that kid (refreshing the set at most once a minute
+// when it is unknown), else — issuers number keys their own ways — every PEM
+// key of the right type. A published key whose type or "alg" serves another
+// algorithm refuses the token. Without a kid every key of the right type is
+// tried, published and PEM alike; each is still checked cryptographically.
+func (v *Verifier) asymmetricKey(t *jwt.Token, alg string, byKID map[string]any, all any) (any, error) {
+	if v.jwks == nil {
+		return pickKey(t, byKID, all), nil
+	}
+	kid, hasKID := t.Header["kid"].(string)
+	if !hasKID {
+		return v.anyKey(alg, all)
+	}
+	if k, ok := byKID[kid]; ok {
+		return k, nil
+	}
+	key, err := v.jwksKeyfn.Keyfunc(t)
+	switch {
+	case errors.Is(err, jwkset.ErrKeyNotFound) && all != nil:
+		return all, nil
+	case errors.Is(err, jwkset.ErrKeyNotFound):
+		return nil, errUnknownKey
+	case err != nil: // the key's "alg" names another algorithm
+		return nil, errKeyMismatch
+	case !jwksKeyMatches(alg, key):
+		return nil, errKeyMismatch
+	}
+	return key, nil
+}
+
+// anyKey returns every published and PEM key that alg can use.
+func (v *Verifier) anyKey(alg string, pemAll any) (any, error) {
+	var set jwt.VerificationKeySet
+	if pemAll != nil {
+		set.Keys = append(set.Keys, pemAll.(jwt.VerificationKeySet).Keys...)
+	}
+	published, err := v.jwksKeyfn.VerificationKeySet(context.Background())
+	if err == nil {
+		for _, k := range published.Keys {
+			if jwksKeyMatches(alg, k) {
+				set.Keys = append(set.Keys, k)
+			}
+		}
+	}
+	if len(set.Keys) == 0 {
+		return nil, errUnknownKey
+	}
+	return set, nil
+}
+
+// addJWKS enables RS256 and ES256 from the identity provider's key set.
+// The first fetch happens here; see newJWKSStore.
+func (v *Verifier) addJWKS(cfg Config) error {
+	v.jwks = newJWKSStore(cfg)
+	kf, err := keyfunc.New(keyfunc.Options{Storage: v.jwks})
+	if err != nil {
+		return fmt.Errorf("jwks: %w", err)
+	}
+	v.jwksKeyfn = kf
+	for _, alg := range []string{jwt.SigningMethodRS256.Alg(), jwt.SigningMethodES256.Alg()} {
+		if !slices.Contains(v.algs, alg) {
+			v.algs = append(v.algs, alg)
+		}
+	}
+	return nil
 }
 
 // pickKey chooses the keys to try. A "kid" header that equals the RFC 7638

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/clocktest"
 	"switchboard/internal/domain"
 )
 
@@ -179,7 +180,7 @@ func TestOnStateChangeIsToldEveryTransition(t *testing.T) {
 }
 
 func TestOnStateChangeMayReadTheState(t *testing.T) {
-	c := newClock()
+	c := clocktest.New()
 	var b *Breaker
 	var seen []State
 	b, err := New(Config{FailureThreshold: 1, Now: c.Now, OnStateChange: func(_ string, _, to State) {

@@ -6,28 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/clocktest"
 	"switchboard/internal/domain"
 )
-
-// clock is a fake clock that moves only when told to.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // transition is one OnStateChange call.
 type transition struct {
@@ -63,13 +44,13 @@ var (
 // threshold 3, base 2 s, max 10 s.
 type fixture struct {
 	b     *Breaker
-	clock *clock
+	clock *clocktest.Clock
 	rec   *recorder
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{clock: newClock(), rec: &recorder{}}
+	f := &fixture{clock: clocktest.New(), rec: &recorder{}}
 	b, err := New(Config{
 		Name:             "phonewagon:acme",
 		FailureThreshold: 3,

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"switchboard/internal/cache"
+	"switchboard/internal/clocktest"
 )
 
 func TestMemoryBackend(t *testing.T) {
 	testBackend(t, func(t *testing.T) backendHarness {
-		clock := newManualClock()
+		clock := clocktest.New()
 		return backendHarness{backend: cache.NewMemoryBackend(clock.Now, 0), elapse: clock.Advance}
 	})
 }
@@ -23,7 +24,7 @@ func TestMemoryBackendBound(t *testing.T) {
 	const maxBytes = 35_000
 
 	t.Run("beyond its bound it evicts the least recently used entry", func(t *testing.T) {
-		b := cache.NewMemoryBackend(newManualClock().Now, maxBytes)
+		b := cache.NewMemoryBackend(clocktest.New().Now, maxBytes)
 		for _, k := range []string{"a", "b", "c"} {
 			mustSet(t, b, k, cache.Entry{Body: []byte(body)}, time.Hour)
 		}
@@ -37,7 +38,7 @@ func TestMemoryBackendBound(t *testing.T) {
 	})
 
 	t.Run("an entry larger than the bound is not kept and drops the older entry", func(t *testing.T) {
-		b := cache.NewMemoryBackend(newManualClock().Now, maxBytes)
+		b := cache.NewMemoryBackend(clocktest.New().Now, maxBytes)
 		mustSet(t, b, "small", cache.Entry{Body: []byte("small")}, time.Hour)
 		mustSet(t, b, "k", cache.Entry{Body: []byte("old")}, time.Hour)
 		mustSet(t, b, "k", cache.Entry{Body: []byte(strings.Repeat(body, 4))}, time.Hour)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"switchboard/internal/cache"
+	"switchboard/internal/clocktest"
 )
 
 // backendHarness is one Backend under test and a way to let time pass for
@@ -139,7 +140,7 @@ func testBackendEntries(t *testing.T, newBackend func(t *testing.T) backendHarne
 		h := newBackend(t)
 		mustSet(t, h.backend, "k", sampleEntry("body"), shortTTL)
 		h.elapse(shortTTL)
-		eventually(t, "entry expired", func() bool {
+		clocktest.Eventually(t, 2*time.Second, "entry expired", func() bool {
 			_, ok := mustGet(t, h.backend, "k")
 			return !ok
 		})
@@ -216,7 +217,7 @@ func testBackendLocks(t *testing.T, newBackend func(t *testing.T) backendHarness
 		first, _ := mustTryLock(t, h.backend, "k", shortTTL)
 		h.elapse(shortTTL)
 		var second string
-		eventually(t, "lock expired", func() bool {
+		clocktest.Eventually(t, 2*time.Second, "lock expired", func() bool {
 			token, ok := mustTryLock(t, h.backend, "k", time.Minute)
 			second = token
 			return ok

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"switchboard/internal/cache"
+	"switchboard/internal/clocktest"
 )
 
 // fetchConcurrently runs n Fetches of key on c and returns their results.
@@ -54,7 +55,7 @@ func gateOrTimeout(ch <-chan struct{}) <-chan struct{} {
 
 func TestCacheCoalescesMisses(t *testing.T) {
 	t.Run("thirty concurrent misses in one process make one fill", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		// The backend cannot exclude, so only in-process coalescing keeps
 		// the fills to one. The fill answers once every caller has missed
 		// (30 first reads, plus the leader's read under the lock).
@@ -112,7 +113,7 @@ func TestCacheAcrossReplicas(t *testing.T) {
 	// Two Caches sharing one memory backend stand for two replicas sharing
 	// Redis: the backend's lock is the only thing they share.
 	setup := func(t *testing.T) (a, b *cache.Cache, fa, fb *filler, lost chan struct{}) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		lost = make(chan struct{}, 1)
 		shared := cache.NewMemoryBackend(clock.Now, 0)
 		probe := &probeBackend{inner: shared, onLockLost: func() {
@@ -178,7 +179,7 @@ func TestCacheAcrossReplicas(t *testing.T) {
 }
 
 func TestCacheDetachesTheFillFromItsCaller(t *testing.T) {
-	clock := newManualClock()
+	clock := clocktest.New()
 	c := newTestCache(t, clock, cache.Config{})
 	f := newFiller("body", freshFor)
 	release := make(chan struct{})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchboard/internal/cache"
+	"switchboard/internal/clocktest"
 )
 
 // slowFill is longer than the fixed 3 s a waiting replica used to give the
@@ -15,7 +16,7 @@ const slowFill = 3500 * time.Millisecond
 
 func TestCacheWaiterWaitsForASlowFillOnAnotherReplica(t *testing.T) {
 	rdb, prefix := cacheTestRedis(t)
-	clock := newManualClock()
+	clock := clocktest.New()
 	cfg := cache.Config{FillTimeout: 5 * time.Second, PollInterval: 20 * time.Millisecond}
 	cfg.Backend = cache.NewRedisBackend(rdb, prefix)
 	a := newTestCache(t, clock, cfg)

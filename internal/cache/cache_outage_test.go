@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"switchboard/internal/cache"
+	"switchboard/internal/clocktest"
 	"switchboard/internal/storehealth"
 )
 
 func TestCacheWhenTheBackendIsDown(t *testing.T) {
 	t.Run("a failing backend still serves fills", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		probe := &probeBackend{inner: cache.NewMemoryBackend(clock.Now, 0)}
 		probe.failing.Store(true)
 		c := newTestCache(t, clock, cache.Config{Backend: probe})
@@ -22,7 +23,7 @@ func TestCacheWhenTheBackendIsDown(t *testing.T) {
 	})
 
 	t.Run("a hanging backend is given up on and fills are served", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		c := newTestCache(t, clock, cache.Config{Backend: hangingBackend{}, BackendTimeout: 10 * time.Millisecond})
 		f := newFiller("body", freshFor)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -35,7 +36,7 @@ func TestCacheWhenTheBackendIsDown(t *testing.T) {
 	})
 
 	t.Run("after a failure the backend rests for the cooldown, then is used again", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		probe := &probeBackend{inner: cache.NewMemoryBackend(clock.Now, 0)}
 		c := newTestCache(t, clock, cache.Config{Backend: probe, BackendCooldown: 10 * time.Second})
 		f := newFiller("body", freshFor)
@@ -56,7 +57,7 @@ func TestCacheWhenTheBackendIsDown(t *testing.T) {
 	})
 
 	t.Run("a failure seen by another user of the same Redis skips the backend too", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		health, err := storehealth.New(storehealth.Config{Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +77,7 @@ func TestCacheWhenTheBackendIsDown(t *testing.T) {
 	})
 
 	t.Run("a caller that went away does not cool the backend down", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		probe := &probeBackend{inner: cache.NewMemoryBackend(clock.Now, 0)}
 		c := newTestCache(t, clock, cache.Config{Backend: probe})
 		ctx, cancel := context.WithCancel(context.Background())
@@ -91,8 +92,8 @@ func TestCacheWhenTheBackendIsDown(t *testing.T) {
 }
 
 func TestCacheFirstLevel(t *testing.T) {
-	setup := func(t *testing.T) (*manualClock, *probeBackend, *cache.Cache) {
-		clock := newManualClock()
+	setup := func(t *testing.T) (*clocktest.Clock, *probeBackend, *cache.Cache) {
+		clock := clocktest.New()
 		probe := &probeBackend{inner: cache.NewMemoryBackend(clock.Now, 0)}
 		return clock, probe, newTestCache(t, clock, cache.Config{Backend: probe, L1TTL: 10 * time.Second})
 	}

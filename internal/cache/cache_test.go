@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"switchboard/internal/cache"
+	"switchboard/internal/clocktest"
 )
 
 const freshFor = 5 * time.Minute
 
 // newTestCache returns a Cache on a memory backend driven by clock.
-func newTestCache(t *testing.T, clock *manualClock, cfg cache.Config) *cache.Cache {
+func newTestCache(t *testing.T, clock *clocktest.Clock, cfg cache.Config) *cache.Cache {
 	t.Helper()
 	cfg.Now = clock.Now
 	if cfg.Backend == nil {
@@ -53,7 +54,7 @@ func TestCacheServesAndStores(t *testing.T) {
 	key := cache.Key("acme", "pw-1", "/v1/companies", "")
 
 	t.Run("a miss fills and the next fetch is a hit with its age", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		c := newTestCache(t, clock, cache.Config{})
 		f := newFiller(`{"data":[]}`, freshFor)
 		res := mustFetch(t, c, key, false, f)
@@ -70,7 +71,7 @@ func TestCacheServesAndStores(t *testing.T) {
 	})
 
 	t.Run("an entry past its freshness is filled again", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		c := newTestCache(t, clock, cache.Config{})
 		f := newFiller("one", freshFor)
 		mustFetch(t, c, key, false, f)
@@ -81,7 +82,7 @@ func TestCacheServesAndStores(t *testing.T) {
 	})
 
 	t.Run("revalidation bypasses a fresh entry and stores the new one", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		c := newTestCache(t, clock, cache.Config{})
 		f := newFiller("one", freshFor)
 		mustFetch(t, c, key, false, f)
@@ -92,7 +93,7 @@ func TestCacheServesAndStores(t *testing.T) {
 	})
 
 	t.Run("a fill without freshness is served and not stored", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		c := newTestCache(t, clock, cache.Config{})
 		f := newFiller("uncacheable", 0)
 		mustFetch(t, c, key, false, f)
@@ -101,7 +102,7 @@ func TestCacheServesAndStores(t *testing.T) {
 	})
 
 	t.Run("keys of different tenants do not share entries", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		c := newTestCache(t, clock, cache.Config{})
 		mustFetch(t, c, cache.Key("acme", "/v1/tags"), false, newFiller("acme's", freshFor))
 		res := mustFetch(t, c, cache.Key("globex", "/v1/tags"), false, newFiller("globex's", freshFor))
@@ -109,7 +110,7 @@ func TestCacheServesAndStores(t *testing.T) {
 	})
 
 	t.Run("every result is reported to OnResult", func(t *testing.T) {
-		clock := newManualClock()
+		clock := clocktest.New()
 		var got []cache.Status
 		c := newTestCache(t, clock, cache.Config{OnResult: func(s cache.Status) { got = append(got, s) }})
 		f := newFiller("body", freshFor)
@@ -141,7 +142,7 @@ func TestCacheWhenTheFillFails(t *testing.T) {
 		{"an entry older than the default day is not served", 0, 24*time.Hour + time.Second, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := newManualClock()
+			clock := clocktest.New()
 			// A backend that keeps entries far longer than the Cache may
 			// serve them, so the Cache's own limit is what is tested.
 			c := newTestCache(t, clock, cache.Config{StaleFor: tc.staleFor})
@@ -167,7 +168,7 @@ func TestCacheWhenTheFillFails(t *testing.T) {
 	}
 
 	t.Run("without any entry the fill error is returned unchanged", func(t *testing.T) {
-		c := newTestCache(t, newManualClock(), cache.Config{})
+		c := newTestCache(t, clocktest.New(), cache.Config{})
 		f := newFiller("", freshFor)
 		f.failWith(errUpstream)
 		if _, err := c.Fetch(context.Background(), key, false, f.fill); err != errUpstream {
@@ -176,7 +177,7 @@ func TestCacheWhenTheFillFails(t *testing.T) {
 	})
 
 	t.Run("a panicking fill is an error, not a crash", func(t *testing.T) {
-		c := newTestCache(t, newManualClock(), cache.Config{})
+		c := newTestCache(t, clocktest.New(), cache.Config{})
 		_, err := c.Fetch(context.Background(), key, false, func(context.Context) (cache.Entry, error) {
 			panic("boom")
 		})
@@ -201,7 +202,7 @@ func TestCacheRejectsBadInput(t *testing.T) {
 	}
 
 	t.Run("Fetch refuses an empty key or no fill", func(t *testing.T) {
-		c := newTestCache(t, newManualClock(), cache.Config{})
+		c := newTestCache(t, clocktest.New(), cache.Config{})
 		if _, err := c.Fetch(context.Background(), "", false, newFiller("b", freshFor).fill); err == nil {
 			t.Error("empty key: got nil error, want one")
 		}

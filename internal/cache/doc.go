@@ -1,10 +1,9 @@
 // Package cache holds the gateway's shared state stores: the read-through
-// response cache behind every GET /v1 handler, the idempotency store behind
-// the POST /v1 routes, and the CallWidget token store. Each store has two
+// response cache behind every GET /v1 handler and the CallWidget token
+// store (the POST outcomes live in package idempotency). Each store has two
 // implementations behind one interface: one in process memory, for a single
 // replica with no Redis configured, and one in Redis, shared by replicas.
 //
 // The Redis implementations never hold a caller's raw data in a key: cache
-// keys are hashes (see Key) and idempotency keys are hashed again inside the
-// store.
+// keys are hashes (see Key).
 package cache

@@ -53,6 +53,10 @@ type Config struct {
 	// (SWITCHBOARD_JWT_PUBLIC_KEY_FILE). Load does not read it; the auth
 	// package does, and reports its own errors.
 	JWTPublicKeyFile string
+	// JWTJWKSURL is the JWKS URL of the callers' identity provider
+	// (SWITCHBOARD_JWT_JWKS_URL): RS256/ES256 keys chosen by "kid". Empty
+	// means no JWKS. Load checks its shape only; the auth package fetches it.
+	JWTJWKSURL string
 	// JWTAudience is the required "aud" (SWITCHBOARD_JWT_AUDIENCE).
 	JWTAudience string
 	// EncryptionKey holds the EncryptionKeySize raw bytes decoded from
@@ -66,6 +70,11 @@ type Config struct {
 	// UpstreamTimeout bounds one upstream request
 	// (SWITCHBOARD_UPSTREAM_TIMEOUT), in (0, 60s].
 	UpstreamTimeout time.Duration
+	// IdempotencyLease (SWITCHBOARD_IDEMPOTENCY_LEASE), in (0, 60s], is how
+	// long a keyed POST's claim is held before, its replica presumed dead,
+	// the key answers 504 retriable false. Keep it above the time an action
+	// may take (a login and the action, each up to UpstreamTimeout).
+	IdempotencyLease time.Duration
 	// ShutdownTimeout bounds the graceful shutdown
 	// (SWITCHBOARD_SHUTDOWN_TIMEOUT), in (0, 10m].
 	ShutdownTimeout time.Duration
@@ -111,10 +120,12 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("redis", c.RedisURL != ""),
 		slog.Bool("jwt_hs256", c.JWTSecret != ""),
 		slog.String("jwt_public_key_file", c.JWTPublicKeyFile),
+		slog.Bool("jwt_jwks", c.JWTJWKSURL != ""),
 		slog.String("jwt_audience", c.JWTAudience),
 		slog.Bool("encryption_key", c.EncryptionKey != ""),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Duration("upstream_timeout", c.UpstreamTimeout),
+		slog.Duration("idempotency_lease", c.IdempotencyLease),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.String("pprof_addr", c.PprofAddr),
 	)

@@ -26,6 +26,8 @@ const (
 	envPprofAddr        = "SWITCHBOARD_PPROF_ADDR"
 	envSandboxLatency   = "SWITCHBOARD_SANDBOX_LATENCY"
 	envRedisPrefix      = "SWITCHBOARD_REDIS_PREFIX"
+	envIdempotencyLease = "SWITCHBOARD_IDEMPOTENCY_LEASE"
+	envJWTJWKSURL       = "SWITCHBOARD_JWT_JWKS_URL"
 )
 
 // envReader reads and checks single variables, collecting problems. An empty
@@ -156,4 +158,31 @@ func (e *envReader) redisPrefix(name string) string {
 		return DefaultRedisPrefix
 	}
 	return v
+}
+
+// jwksURL reads an optional JWKS URL: absolute http or https, with a host,
+// without user info (a credential in a URL ends up in logs) or fragment. http
+// is allowed for an identity provider reached over a private network or
+// loopback. No message quotes the value.
+func (e *envReader) jwksURL(name string) string {
+	v := e.getenv(name)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		e.errs.add(name, 0, "is not a valid URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		e.errs.add(name, 0, "must be an absolute https (or http) URL")
+	case u.Opaque != "" || u.Hostname() == "":
+		e.errs.add(name, 0, "must have a host")
+	case u.User != nil:
+		e.errs.add(name, 0, "must not contain user info")
+	case u.Fragment != "" || strings.Contains(v, "#"):
+		e.errs.add(name, 0, "must not have a fragment")
+	default:
+		return v
+	}
+	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"switchboard/internal/domain"
+	"switchboard/internal/idempotency"
 )
 
 // Load builds the configuration from SWITCHBOARD_* variables read through
@@ -35,6 +36,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 		RedisURL:         e.redisURL(envRedisURL),
 		JWTSecret:        domain.Secret(getenv(envJWTSecret)),
 		JWTPublicKeyFile: getenv(envJWTPublicKeyFile),
+		JWTJWKSURL:       e.jwksURL(envJWTJWKSURL),
 		JWTAudience:      getenv(envJWTAudience),
 		EncryptionKey:    e.encryptionKey(envEncryptionKey),
 		Sandbox:          e.boolean(envSandbox),
@@ -44,6 +46,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 		PprofAddr:        e.hostPort(envPprofAddr, ""),
 		SandboxLatency:   e.duration(envSandboxLatency, 0, maxSandboxLatency),
 		RedisPrefix:      e.redisPrefix(envRedisPrefix),
+		IdempotencyLease: e.duration(envIdempotencyLease, idempotency.DefaultLease, idempotency.MaxLease),
 	}
 	if c.JWTAudience == "" {
 		c.JWTAudience = DefaultJWTAudience
@@ -92,8 +95,8 @@ func checkAcrossSettings(c *Config, errs *Errors) {
 	if c.TenantsFile == "" {
 		errs.add(envTenantsFile, 0, "is required unless %s=true", envSandbox)
 	}
-	if c.JWTSecret == "" && c.JWTPublicKeyFile == "" {
-		errs.add(envJWTSecret, 0, "is required (or set %s) unless %s=true", envJWTPublicKeyFile, envSandbox)
+	if c.JWTSecret == "" && c.JWTPublicKeyFile == "" && c.JWTJWKSURL == "" && !errs.has(envJWTJWKSURL) {
+		errs.add(envJWTSecret, 0, "is required (or set %s or %s) unless %s=true", envJWTPublicKeyFile, envJWTJWKSURL, envSandbox)
 	}
 	// An invalid key has its own message already.
 	if c.RedisURL != "" && c.EncryptionKey == "" && !errs.has(envEncryptionKey) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"switchboard/internal/domain"
+	"switchboard/internal/idempotency"
 )
 
 const tenantsPath = "/etc/switchboard/tenants.yaml"
@@ -37,6 +38,8 @@ func productionEnv() map[string]string {
 		"SWITCHBOARD_SHUTDOWN_TIMEOUT":    "40s",
 		"SWITCHBOARD_PPROF_ADDR":          "127.0.0.1:6060",
 		"SWITCHBOARD_REDIS_PREFIX":        "staging:",
+		"SWITCHBOARD_IDEMPOTENCY_LEASE":   "45s",
+		"SWITCHBOARD_JWT_JWKS_URL":        "https://idp.example/.well-known/jwks.json?realm=apps",
 	})
 	return env
 }
@@ -64,6 +67,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		RedisURL:         domain.Secret("rediss://:pw-" + canary + "@redis.internal:6380/2"),
 		JWTSecret:        domain.Secret("jwt-" + canary + "-0123456789abcdefghijklmnop"),
 		JWTPublicKeyFile: "/etc/switchboard/jwt.pem",
+		JWTJWKSURL:       "https://idp.example/.well-known/jwks.json?realm=apps",
 		JWTAudience:      "internal-apps",
 		EncryptionKey:    domain.Secret(encryptionKey),
 		LogLevel:         slog.LevelDebug,
@@ -71,6 +75,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		ShutdownTimeout:  40 * time.Second,
 		PprofAddr:        "127.0.0.1:6060",
 		RedisPrefix:      "staging:",
+		IdempotencyLease: 45 * time.Second,
 		Tenants:          wantTenants,
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -84,13 +89,14 @@ func TestLoadAppliesDefaultsInSandboxMode(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	want := &Config{
-		Addr:            DefaultAddr,
-		JWTAudience:     DefaultJWTAudience,
-		Sandbox:         true,
-		LogLevel:        slog.LevelInfo,
-		UpstreamTimeout: DefaultUpstreamTimeout,
-		ShutdownTimeout: DefaultShutdownTimeout,
-		RedisPrefix:     DefaultRedisPrefix,
+		Addr:             DefaultAddr,
+		JWTAudience:      DefaultJWTAudience,
+		Sandbox:          true,
+		LogLevel:         slog.LevelInfo,
+		UpstreamTimeout:  DefaultUpstreamTimeout,
+		ShutdownTimeout:  DefaultShutdownTimeout,
+		RedisPrefix:      DefaultRedisPrefix,
+		IdempotencyLease: idempotency.DefaultLease,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
@@ -105,6 +111,14 @@ func TestLoadAcceptsValidVariants(t *testing.T) {
 	}{
 		{"a public key file alone satisfies the token rule", map[string]string{"SWITCHBOARD_JWT_SECRET": ""},
 			func(c *Config) (any, any) { return c.JWTPublicKeyFile, "/etc/switchboard/jwt.pem" }},
+		{"a JWKS URL alone satisfies the token rule", map[string]string{"SWITCHBOARD_JWT_SECRET": "", "SWITCHBOARD_JWT_PUBLIC_KEY_FILE": ""},
+			func(c *Config) (any, any) {
+				return c.JWTJWKSURL, "https://idp.example/.well-known/jwks.json?realm=apps"
+			}},
+		{"an http JWKS URL on a private network is accepted", map[string]string{"SWITCHBOARD_JWT_JWKS_URL": "http://keycloak:8080/realms/apps/protocol/openid-connect/certs"},
+			func(c *Config) (any, any) {
+				return c.JWTJWKSURL, "http://keycloak:8080/realms/apps/protocol/openid-connect/certs"
+			}},
 		{"an HS256 secret alone satisfies the token rule", map[string]string{"SWITCHBOARD_JWT_PUBLIC_KEY_FILE": ""},
 			func(c *Config) (any, any) { return c.JWTPublicKeyFile, "" }},
 		{"no Redis needs no encryption key", map[string]string{"SWITCHBOARD_REDIS_URL": "", "SWITCHBOARD_ENCRYPTION_KEY": ""},
@@ -151,6 +165,12 @@ func TestLoadRejectsInvalidEnvironments(t *testing.T) {
 		{"an address with an empty port is rejected", map[string]string{"SWITCHBOARD_ADDR": "localhost:"}, "SWITCHBOARD_ADDR", "numeric port"},
 		{"an address with a named port is rejected", map[string]string{"SWITCHBOARD_ADDR": "localhost:http"}, "SWITCHBOARD_ADDR", "numeric port"},
 		{"a Redis prefix with a brace is rejected", map[string]string{"SWITCHBOARD_REDIS_PREFIX": "a{b}"}, "SWITCHBOARD_REDIS_PREFIX", "letters"},
+		{"a JWKS URL without a scheme is rejected", map[string]string{"SWITCHBOARD_JWT_JWKS_URL": "idp.example/" + canary + "/jwks.json"}, "SWITCHBOARD_JWT_JWKS_URL", "absolute https"},
+		{"a JWKS URL of another scheme is rejected", map[string]string{"SWITCHBOARD_JWT_JWKS_URL": "ftp://idp.example/" + canary}, "SWITCHBOARD_JWT_JWKS_URL", "absolute https"},
+		{"a JWKS URL with user info is rejected", map[string]string{"SWITCHBOARD_JWT_JWKS_URL": "https://u:" + canary + "@idp.example/jwks"}, "SWITCHBOARD_JWT_JWKS_URL", "user info"},
+		{"a JWKS URL without a host is rejected", map[string]string{"SWITCHBOARD_JWT_JWKS_URL": "https:///" + canary}, "SWITCHBOARD_JWT_JWKS_URL", "host"},
+		{"a JWKS URL with a fragment is rejected", map[string]string{"SWITCHBOARD_JWT_JWKS_URL": "https://idp.example/jwks#" + canary}, "SWITCHBOARD_JWT_JWKS_URL", "fragment"},
+		{"a JWKS URL that does not parse is rejected", map[string]string{"SWITCHBOARD_JWT_JWKS_URL": "https://idp.example/%zz" + canary}, "SWITCHBOARD_JWT_JWKS_URL", "not a valid URL"},
 		{"a pprof address without a port is rejected", map[string]string{"SWITCHBOARD_PPROF_ADDR": "localhost"}, "SWITCHBOARD_PPROF_ADDR", "host:port"},
 		{"an http Redis URL is rejected without its password", map[string]string{"SWITCHBOARD_REDIS_URL": "http://u:" + canary + "@redis:6379"}, "SWITCHBOARD_REDIS_URL", "redis://, rediss:// or unix://"},
 		{"an unparsable Redis URL is rejected without quoting it", map[string]string{"SWITCHBOARD_REDIS_URL": "redis://:" + canary + "%zz@redis"}, "SWITCHBOARD_REDIS_URL", "not a valid URL"},
@@ -165,12 +185,14 @@ func TestLoadRejectsInvalidEnvironments(t *testing.T) {
 		{"a zero upstream timeout is rejected", map[string]string{"SWITCHBOARD_UPSTREAM_TIMEOUT": "0s"}, "SWITCHBOARD_UPSTREAM_TIMEOUT", "more than 0"},
 		{"a negative upstream timeout is rejected", map[string]string{"SWITCHBOARD_UPSTREAM_TIMEOUT": "-1s"}, "SWITCHBOARD_UPSTREAM_TIMEOUT", "more than 0"},
 		{"an upstream timeout over 60s is rejected", map[string]string{"SWITCHBOARD_UPSTREAM_TIMEOUT": "61s"}, "SWITCHBOARD_UPSTREAM_TIMEOUT", "at most 1m0s"},
+		{"an idempotency lease over 60s is rejected", map[string]string{"SWITCHBOARD_IDEMPOTENCY_LEASE": "61s"}, "SWITCHBOARD_IDEMPOTENCY_LEASE", "at most 1m0s"},
+		{"a zero idempotency lease is rejected", map[string]string{"SWITCHBOARD_IDEMPOTENCY_LEASE": "0s"}, "SWITCHBOARD_IDEMPOTENCY_LEASE", "more than 0"},
 		{"a shutdown timeout that is not a duration is rejected", map[string]string{"SWITCHBOARD_SHUTDOWN_TIMEOUT": "soon"}, "SWITCHBOARD_SHUTDOWN_TIMEOUT", "Go duration"},
 		{"a shutdown timeout over 10m is rejected", map[string]string{"SWITCHBOARD_SHUTDOWN_TIMEOUT": "11m"}, "SWITCHBOARD_SHUTDOWN_TIMEOUT", "at most 10m0s"},
 		{"a missing tenants file outside sandbox mode is rejected", map[string]string{"SWITCHBOARD_TENANTS_FILE": ""}, "SWITCHBOARD_TENANTS_FILE", "is required unless SWITCHBOARD_SANDBOX=true"},
 		{"an unreadable tenants file is rejected without its path", map[string]string{"SWITCHBOARD_TENANTS_FILE": "/nope/" + canary}, "SWITCHBOARD_TENANTS_FILE", "cannot be read: open: file does not exist"},
 		{"an invalid tenants file is reported by field", map[string]string{"ACME_PHONEWAGON_SECRET": ""}, "tenants[0].phonewagon.client_secret", "ACME_PHONEWAGON_SECRET is not set"},
-		{"no token verification key outside sandbox mode is rejected", map[string]string{"SWITCHBOARD_JWT_SECRET": "", "SWITCHBOARD_JWT_PUBLIC_KEY_FILE": ""}, "SWITCHBOARD_JWT_SECRET", "SWITCHBOARD_JWT_PUBLIC_KEY_FILE"},
+		{"no token verification key outside sandbox mode is rejected", map[string]string{"SWITCHBOARD_JWT_SECRET": "", "SWITCHBOARD_JWT_PUBLIC_KEY_FILE": "", "SWITCHBOARD_JWT_JWKS_URL": ""}, "SWITCHBOARD_JWT_SECRET", "SWITCHBOARD_JWT_JWKS_URL"},
 		{"an HS256 secret under 32 bytes is rejected", map[string]string{"SWITCHBOARD_JWT_SECRET": "short-" + canary}, "SWITCHBOARD_JWT_SECRET", "too weak"},
 		{"an HS256 secret under 32 bytes is rejected in sandbox mode too", map[string]string{"SWITCHBOARD_SANDBOX": "true", "SWITCHBOARD_JWT_SECRET": "short-" + canary}, "SWITCHBOARD_JWT_SECRET", "too weak"},
 		{"Redis without an encryption key outside sandbox mode is rejected", map[string]string{"SWITCHBOARD_ENCRYPTION_KEY": ""}, "SWITCHBOARD_ENCRYPTION_KEY", "required when SWITCHBOARD_REDIS_URL is set"},

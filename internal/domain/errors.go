@@ -34,6 +34,14 @@ const (
 	CodeInternal              Code = "internal"
 )
 
+// ErrNotSent marks an upstream failure that proves the request never
+// reached the upstream (a refused connection, a name that did not resolve,
+// a failed dial, no token to send it with): wrap or join it into such an
+// error. It is what lets a
+// POST be tried again, or its idempotency key be released, without risk of
+// acting twice (see idempotency.Releases, the one rule built on it).
+var ErrNotSent = errors.New("the request never reached the upstream")
+
 // FieldError names one invalid input field and what is wrong with it.
 type FieldError struct {
 	Field   string `json:"field"`

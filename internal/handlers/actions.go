@@ -117,7 +117,7 @@ func (s *Server) checkAutomation(ctx context.Context, t *Tenant, cw CallWidgetSe
 // createContact godoc
 //
 //	@Summary		Create a contact
-//	@Description	Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: the first response is replayed for 24 h.
+//	@Description	Creates a contact in CallWidget. Scope `contacts:write`. Send `Idempotency-Key` to make retries safe: once the upstream may have received the request, its outcome (a failure included) is replayed for 24 h, and the action is never sent twice.
 //	@ID				createContact
 //	@Tags			actions
 //	@Accept			json
@@ -135,8 +135,8 @@ func (s *Server) checkAutomation(ctx context.Context, t *Tenant, cw CallWidgetSe
 //	@Failure		415				{object}	Problem	"not JSON"
 //	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
 //	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
-//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited"
-//	@Failure		504				{object}	Problem	"upstream timeout; retriable false when the action may have happened"
+//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited, or the Idempotency-Key cannot be checked (the store is unreachable; nothing was sent)"
+//	@Failure		504				{object}	Problem	"upstream timeout, or an earlier request with this Idempotency-Key was interrupted; retriable false when the action may have happened"
 //	@Router			/v1/contacts [post]
 func (s *Server) createContact() handlerFunc {
 	return s.createAction(actionRoute{kind: action.KindContact, status: http.StatusCreated})
@@ -163,8 +163,8 @@ func (s *Server) createContact() handlerFunc {
 //	@Failure		415				{object}	Problem	"not JSON"
 //	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
 //	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
-//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited"
-//	@Failure		504				{object}	Problem	"upstream timeout; retriable false when the call may have gone out"
+//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited, or the Idempotency-Key cannot be checked (the store is unreachable; nothing was sent)"
+//	@Failure		504				{object}	Problem	"upstream timeout, or an earlier request with this Idempotency-Key was interrupted; retriable false when the call may have gone out"
 //	@Router			/v1/calls [post]
 func (s *Server) createCall() handlerFunc {
 	return s.createAction(actionRoute{kind: action.KindCall, status: http.StatusAccepted})
@@ -191,8 +191,8 @@ func (s *Server) createCall() handlerFunc {
 //	@Failure		415				{object}	Problem	"not JSON"
 //	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
 //	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
-//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited"
-//	@Failure		504				{object}	Problem	"upstream timeout; retriable false when the text may have gone out"
+//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited, or the Idempotency-Key cannot be checked (the store is unreachable; nothing was sent)"
+//	@Failure		504				{object}	Problem	"upstream timeout, or an earlier request with this Idempotency-Key was interrupted; retriable false when the text may have gone out"
 //	@Router			/v1/messages [post]
 func (s *Server) sendMessage() handlerFunc {
 	return s.createAction(actionRoute{kind: action.KindMessage, status: http.StatusAccepted})
@@ -221,8 +221,8 @@ func (s *Server) sendMessage() handlerFunc {
 //	@Failure		415				{object}	Problem	"not JSON"
 //	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
 //	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
-//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited"
-//	@Failure		504				{object}	Problem	"upstream timeout; retriable false when the automation may have started"
+//	@Failure		503				{object}	Problem	"upstream unavailable or rate limited, or the Idempotency-Key cannot be checked (the store is unreachable; nothing was sent)"
+//	@Failure		504				{object}	Problem	"upstream timeout, or an earlier request with this Idempotency-Key was interrupted; retriable false when the automation may have started"
 //	@Router			/v1/automations/{id}/enrollments [post]
 func (s *Server) enrollContact() handlerFunc {
 	return s.createAction(actionRoute{kind: action.KindEnrollment, status: http.StatusCreated})

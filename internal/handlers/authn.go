@@ -33,6 +33,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		ri.tenant = t.ID
+		tagSpanTenant(r.Context(), t.ID)
 		ctx := auth.NewContext(r.Context(), p)
 		next.ServeHTTP(w, r.WithContext(withTenant(ctx, t)))
 	})

@@ -3,39 +3,42 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"switchboard/internal/cache"
 	"switchboard/internal/domain"
+	"switchboard/internal/idempotency"
 )
 
 // Idempotency settings (SPEC §5).
 const (
 	maxIdempotencyKeyLen = 255
-	idempotencyKeep      = 24 * time.Hour
-	// defaultInflightTTL bounds a claim whose holder died: longer than any
-	// upstream call may take, so a live request never loses its claim.
-	defaultInflightTTL = 2 * time.Minute
+	// idempotencyStoreRetry is the Retry-After of a keyed POST refused while
+	// the idempotency store is unreachable: Redis client timeouts are under
+	// a second, and a brief outage (a failover) is over within seconds.
+	idempotencyStoreRetry = 5 * time.Second
 )
+
+// replayedHeaders are the response headers a record keeps; the rest are
+// set anew on every response (request id, rate limit).
+var replayedHeaders = []string{"Content-Type", "Retry-After", "Cache-Control", "X-Content-Type-Options"}
 
 // idemAttempt is one POST's progress through the idempotency store. The
 // zero value (no Idempotency-Key) does nothing.
 type idemAttempt struct {
-	s       *Server
-	key     string
-	hash    string
-	claimed bool
-	done    bool // the response was already written (a replay)
+	s     *Server
+	key   string
+	hash  string
+	owner string // the claim's owner token; empty without a claim
+	done  bool   // the response was already written (a replay)
 }
 
-// beginIdempotent checks the Idempotency-Key of a POST. It writes the
-// replay itself (done is then true), or returns 409/422, or a claim that the
-// handler ends with succeed or fail.
+// beginIdempotent checks the Idempotency-Key of a POST. It writes a replay
+// itself (done is then true), or returns the problem to answer, or a claim
+// that the handler ends with succeed, fail or release.
 func (s *Server) beginIdempotent(w http.ResponseWriter, r *http.Request, tenant string, body []byte) (*idemAttempt, error) {
 	a := &idemAttempt{s: s}
 	vals := r.Header.Values("Idempotency-Key")
@@ -46,38 +49,63 @@ func (s *Server) beginIdempotent(w http.ResponseWriter, r *http.Request, tenant 
 		return nil, domain.ValidationError(domain.FieldError{Field: "Idempotency-Key",
 			Message: "must be one header of 1 to 255 printable ASCII characters"})
 	}
-	// The key is the tenant's: two tenants never share records.
-	a.key = tenant + "\x00" + vals[0]
-	h := sha256.New()
-	h.Write([]byte(r.Method + " " + r.URL.Path + "\n"))
-	h.Write(body)
-	a.hash = hex.EncodeToString(h.Sum(nil))
+	a.key = idempotency.TenantKey(tenant, vals[0])
+	a.hash = idempotency.RequestHash(r.Method, r.URL.Path, body)
 
-	res, err := s.idempotency.Begin(r.Context(), a.key, a.hash, s.inflightTTL)
+	res, err := s.idempotency.Begin(r.Context(), a.key, a.hash, s.idemLease, idempotency.Keep)
 	if err != nil {
-		// Without the store a retry could send twice; refusing is the only
-		// answer that loses nothing.
-		return nil, domain.Wrap(err, domain.CodeInternal, "idempotency keys cannot be checked right now; retry later")
+		return nil, storeFailure(err)
 	}
 	switch res.Outcome {
-	case cache.BeginReplay:
-		for k, v := range res.Record.Header {
-			w.Header().Set(k, v)
-		}
-		w.Header().Set("Idempotent-Replayed", "true")
-		w.WriteHeader(res.Record.Status)
-		_, _ = w.Write(res.Record.Body)
+	case idempotency.Claimed:
+		a.owner = res.Owner
+		return a, nil
+	case idempotency.Replay:
+		writeRecord(w, res.Record)
 		a.done = true
 		return a, nil
-	case cache.BeginInFlight:
+	case idempotency.InFlight:
 		return nil, domain.Errorf(domain.CodeIdempotencyKeyInUse,
 			"a request with this Idempotency-Key is still in flight; retry when it has finished")
-	case cache.BeginMismatch:
+	case idempotency.Mismatch:
 		return nil, domain.Errorf(domain.CodeIdempotencyKeyReused,
 			"this Idempotency-Key was used with another request body")
+	case idempotency.Abandoned:
+		// The first request's replica died after it may have sent the
+		// action: its outcome is unknown, like a timeout after sending, and
+		// it is answered like one. Nothing is sent again.
+		w.Header().Set("Idempotent-Replayed", "true")
+		return nil, &domain.Error{Code: domain.CodeUpstreamTimeout, NotRetriable: true,
+			Message: "an earlier request with this Idempotency-Key was interrupted before its outcome was known; the action may have happened, so it is not sent again"}
 	}
-	a.claimed = true
-	return a, nil
+	return nil, domain.Errorf(domain.CodeInternal, "an internal error occurred")
+}
+
+// storeFailure answers a Begin that failed. Without the store a keyed POST
+// could act twice, so it is refused: with 503 upstream-unavailable and a
+// Retry-After while the store cannot be reached, since SPEC §4 has no slug
+// of its own for the gateway's shared state, and upstream-unavailable is
+// the 503 that means "a service this request needs is down, retry later"
+// (the budget and rate-limit slugs would each tell a falsehood). A value
+// the store cannot read is the gateway's own fault: internal.
+func storeFailure(err error) error {
+	if errors.Is(err, idempotency.ErrCorrupt) {
+		return domain.Wrap(err, domain.CodeInternal, "an internal error occurred")
+	}
+	e := domain.Wrap(err, domain.CodeUpstreamUnavailable,
+		"the request was not sent: its Idempotency-Key cannot be checked right now; retry after the Retry-After delay")
+	e.RetryAfter = idempotencyStoreRetry
+	return e
+}
+
+// writeRecord replays a stored response.
+func writeRecord(w http.ResponseWriter, rec idempotency.Record) {
+	for k, v := range rec.Header {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(rec.Status)
+	_, _ = w.Write(rec.Body)
 }
 
 // validIdempotencyKey accepts 1–255 visible ASCII characters.
@@ -103,68 +131,96 @@ func (a *idemAttempt) succeed(ctx context.Context, w http.ResponseWriter, status
 	}
 	body = append(body, '\n')
 	const ct = "application/json; charset=utf-8"
-	a.complete(ctx, cache.Record{BodyHash: a.hash, Status: status, Header: map[string]string{"Content-Type": ct}, Body: body})
+	a.complete(ctx, idempotency.Record{BodyHash: a.hash, Status: status, Header: map[string]string{"Content-Type": ct}, Body: body})
 	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 	return nil
 }
 
-// fail answers an upstream failure. One after which the action may have
-// happened (a timeout after sending: retriable false) is recorded like a
-// success, so that a retry with the same key replays the 504 instead of
-// sending the text again; any other failure releases the key for a retry.
+// fail answers a failed upstream call. A failure that proves nothing was
+// done (the upstream never received the request, or refused the caller's
+// input) releases the key for another try; any other
+// (a 5xx, a timeout after sending) is recorded before it is written, so that
+// a retry with the same key replays it instead of sending again (see
+// idempotency.Releases).
 func (a *idemAttempt) fail(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) error {
-	if !a.claimed {
+	if a.owner == "" {
 		return err
 	}
-	if !domain.AsError(err).NotRetriable {
+	if idempotency.Releases(err) {
 		a.release(ctx)
 		return err
 	}
-	capture := &captureWriter{ResponseWriter: w}
-	writeProblem(capture, r, a.s.logger, err)
+	// Rendered under ctx, which outlives the caller, so that the problem
+	// is recorded even when the caller has gone away.
+	var rec recordedResponse
+	writeProblem(&rec, r.WithContext(ctx), a.s.logger, err)
 	hdr := map[string]string{}
-	for _, k := range []string{"Content-Type", "Retry-After"} {
-		if v := w.Header().Get(k); v != "" {
+	for _, k := range replayedHeaders {
+		if v := rec.Header().Get(k); v != "" {
 			hdr[k] = v
 		}
 	}
-	a.complete(ctx, cache.Record{BodyHash: a.hash, Status: capture.status, Header: hdr, Body: capture.buf.Bytes()})
+	a.complete(ctx, idempotency.Record{BodyHash: a.hash, Status: rec.status, Header: hdr, Body: rec.body.Bytes()})
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body.Bytes())
 	return nil
 }
 
-func (a *idemAttempt) complete(ctx context.Context, rec cache.Record) {
-	if !a.claimed {
+// complete stores rec as the key's outcome, retrying a transient failure
+// before the response goes out. A record still not stored is logged: the
+// response is sent all the same, since the action happened or may have.
+func (a *idemAttempt) complete(ctx context.Context, rec idempotency.Record) {
+	if a.owner == "" {
 		return
 	}
-	if err := a.s.idempotency.Complete(ctx, a.key, rec, idempotencyKeep); err != nil {
-		a.s.logger.LogAttrs(ctx, slog.LevelError, "idempotency record not stored", slog.String("error", err.Error()))
+	if err := idempotency.CompleteRetrying(ctx, a.s.idempotency, a.key, a.owner, rec, idempotency.Keep); err != nil {
+		a.s.logger.LogAttrs(ctx, slog.LevelError, "idempotency record not stored",
+			slog.String("request_id", RequestID(ctx)), slog.String("error", err.Error()))
 	}
 }
 
+// release frees the key for a request the upstream provably never
+// received. A claim that cannot be released answers as uncertain once its
+// lease runs out: safe, if unhelpful.
 func (a *idemAttempt) release(ctx context.Context) {
-	if !a.claimed {
+	if a.owner == "" {
 		return
 	}
-	if err := a.s.idempotency.Release(ctx, a.key); err != nil {
-		a.s.logger.LogAttrs(ctx, slog.LevelWarn, "idempotency claim not released", slog.String("error", err.Error()))
+	if err := idempotency.ReleaseRetrying(ctx, a.s.idempotency, a.key, a.owner); err != nil {
+		a.s.logger.LogAttrs(ctx, slog.LevelWarn, "idempotency claim not released",
+			slog.String("request_id", RequestID(ctx)), slog.String("error", err.Error()))
 	}
 }
 
-// captureWriter writes through and keeps a copy of the status and body.
-type captureWriter struct {
-	http.ResponseWriter
+// recordedResponse is an http.ResponseWriter that keeps what is written,
+// to be recorded before it is sent.
+type recordedResponse struct {
+	header http.Header
 	status int
-	buf    bytes.Buffer
+	body   bytes.Buffer
 }
 
-func (c *captureWriter) WriteHeader(status int) {
-	c.status = status
-	c.ResponseWriter.WriteHeader(status)
+func (rr *recordedResponse) Header() http.Header {
+	if rr.header == nil {
+		rr.header = http.Header{}
+	}
+	return rr.header
 }
 
-func (c *captureWriter) Write(p []byte) (int, error) {
-	c.buf.Write(p)
-	return c.ResponseWriter.Write(p)
+func (rr *recordedResponse) WriteHeader(status int) {
+	if rr.status == 0 {
+		rr.status = status
+	}
+}
+
+func (rr *recordedResponse) Write(p []byte) (int, error) {
+	if rr.status == 0 {
+		rr.status = http.StatusOK
+	}
+	return rr.body.Write(p)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"go.opentelemetry.io/otel/trace"
 
 	"switchboard/internal/metrics"
 	"switchboard/internal/upstream/upstreamhttp"
@@ -61,7 +62,7 @@ func instrument(logger *slog.Logger, m *metrics.Metrics) func(http.Handler) http
 			if status >= 500 {
 				level = slog.LevelWarn
 			}
-			attrs := make([]slog.Attr, 0, 13)
+			attrs := make([]slog.Attr, 0, 14)
 			attrs = append(attrs,
 				slog.String("request_id", RequestID(r.Context())),
 				slog.String("method", r.Method),
@@ -76,6 +77,9 @@ func instrument(logger *slog.Logger, m *metrics.Metrics) func(http.Handler) http
 			}
 			if ri.cache != "" {
 				attrs = append(attrs, slog.String("cache", ri.cache))
+			}
+			if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 			}
 			if n, total, calls := ri.upstream.Snapshot(); n > 0 {
 				attrs = append(attrs,

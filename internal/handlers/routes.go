@@ -12,11 +12,17 @@ import (
 )
 
 // routes builds the router. Order of the middleware matters: the request id
-// first so every later line carries it, then instrumentation around panic
-// recovery so a recovered panic is logged and counted as the 500 it became.
+// first so every later line carries it, then the server span (when tracing
+// is on) so the access log line can name its trace, then instrumentation
+// around panic recovery so a recovered panic is logged and counted as the
+// 500 it became.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(withRequestID, instrument(s.logger, s.metrics), recoverer(s.logger), s.limitBody, middleware.GetHead)
+	r.Use(withRequestID)
+	if s.tracing.Enabled() {
+		r.Use(serverSpan(s.tracing))
+	}
+	r.Use(instrument(s.logger, s.metrics), recoverer(s.logger), s.limitBody, middleware.GetHead)
 	r.NotFound(s.handle(s.notFound))
 	r.MethodNotAllowed(s.handle(s.methodNotAllowed))
 

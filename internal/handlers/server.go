@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,7 +19,9 @@ import (
 
 	"switchboard/internal/auth"
 	"switchboard/internal/cache"
+	"switchboard/internal/idempotency"
 	"switchboard/internal/metrics"
+	"switchboard/internal/telemetry"
 )
 
 // TokenVerifier verifies a caller's bearer token.
@@ -61,13 +64,20 @@ type Config struct {
 	// Cache is the response cache of every GET; default: in-memory.
 	Cache *cache.Cache
 	// Idempotency stores POST outcomes; default: in-memory (one replica).
-	Idempotency cache.IdempotencyStore
+	Idempotency idempotency.Store
+	// IdempotencyLease is how long a keyed POST's claim is held before, its
+	// replica presumed dead, the key answers as an uncertain outcome; in
+	// (0, idempotency.MaxLease], idempotency.DefaultLease when zero.
+	IdempotencyLease time.Duration
 	// LimitCounter counts inbound requests per tenant; nil counts in this
 	// process, the Redis counter across replicas.
 	LimitCounter httprate.LimitCounter
 	// CursorKey signs calls cursors; at least 32 bytes, the same on every
 	// replica so a cursor from one is accepted by another.
 	CursorKey []byte
+	// Tracing, when on, opens a server span per request (see tracing.go);
+	// nil or off installs nothing.
+	Tracing *telemetry.Tracing
 }
 
 // Server is the gateway's http.Handler. It is safe for concurrent use.
@@ -80,11 +90,12 @@ type Server struct {
 	openAPIYAML []byte
 	openAPIJSON []byte
 	cursors     cursorSigner
-	idempotency cache.IdempotencyStore
+	idempotency idempotency.Store
 	cache       *cache.Cache
-	inflightTTL time.Duration
+	idemLease   time.Duration
 	limiters    map[string]*httprate.RateLimiter
 	router      chi.Router
+	tracing     *telemetry.Tracing
 
 	exportTuning // zero in production; see export_pace.go
 }
@@ -102,6 +113,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("handlers: OpenAPIYAML is required")
 	case len(cfg.CursorKey) < MinCursorKeyBytes:
 		return nil, fmt.Errorf("handlers: CursorKey must be at least %d bytes", MinCursorKeyBytes)
+	case cfg.IdempotencyLease < 0 || cfg.IdempotencyLease > idempotency.MaxLease:
+		return nil, fmt.Errorf("handlers: IdempotencyLease must be in (0, %v]", idempotency.MaxLease)
 	}
 	specJSON, err := yamlToJSON(cfg.OpenAPIYAML)
 	if err != nil {
@@ -117,7 +130,8 @@ func New(cfg Config) (*Server, error) {
 		openAPIJSON: specJSON,
 		cursors:     cursorSigner{key: cfg.CursorKey},
 		idempotency: cfg.Idempotency,
-		inflightTTL: defaultInflightTTL,
+		idemLease:   cmp.Or(cfg.IdempotencyLease, idempotency.DefaultLease),
+		tracing:     cfg.Tracing,
 	}
 	if s.cache = cfg.Cache; s.cache == nil {
 		if s.cache, err = cache.New(cache.Config{}); err != nil {
@@ -125,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	if s.idempotency == nil {
-		s.idempotency = cache.NewMemoryIdempotency(time.Now)
+		s.idempotency = idempotency.NewMemory(time.Now)
 	}
 	s.limiters = s.newInboundLimiters(cfg.LimitCounter)
 	s.router = s.routes()

@@ -3,39 +3,21 @@ package storehealth_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"switchboard/internal/clocktest"
 	"switchboard/internal/storehealth"
 )
 
-// clock is a clock that moves only when told to.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 var errRedis = errors.New("connection refused")
 
-func newHealth(t *testing.T, cfg storehealth.Config) (*storehealth.Health, *clock, *[]bool) {
+func newHealth(t *testing.T, cfg storehealth.Config) (*storehealth.Health, *clocktest.Clock, *[]bool) {
 	t.Helper()
-	c := &clock{now: time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)}
+	c := clocktest.At(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC))
 	var changes []bool
 	cfg.Now = c.Now
 	cfg.OnChange = func(up bool) { changes = append(changes, up) }

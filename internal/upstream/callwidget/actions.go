@@ -68,7 +68,7 @@ func (c *Client) Act(ctx context.Context, action Action, body []byte) (domain.Ac
 	)
 	for attempt := 1; attempt <= notSentAttempts; attempt++ {
 		raw, resp, err = c.post(ctx, string(action), body)
-		if err == nil || !errors.Is(err, errNotSent) {
+		if err == nil || !errors.Is(err, errConnectionRefused) {
 			break
 		}
 	}
@@ -83,11 +83,15 @@ func (c *Client) Act(ctx context.Context, action Action, body []byte) (domain.Ac
 	return res, resp, nil
 }
 
-// errNotSent marks a failure that proves the request never left.
-var errNotSent = errors.New("request not sent")
+// errConnectionRefused marks a POST whose connection could not be made: Act
+// tries it once more. A POST that failed for want of a token is not tried
+// again here; the token source has already done what it can.
+var errConnectionRefused = errors.New("connection not made")
 
 // post sends one POST. Its transport errors are mapped like get's, and
-// marked NotRetriable unless the request provably never left.
+// marked NotRetriable unless the request provably never left (the
+// connection could not be made, or no token could be had), in which case
+// they carry domain.ErrNotSent.
 func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, *Response, error) {
 	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -100,8 +104,11 @@ func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, *R
 	hresp, err := c.http.Do(req)
 	if err != nil {
 		mapped := requestError(ctx, err)
-		if upstreamhttp.IsNotSent(err) {
-			return nil, nil, errors.Join(mapped, errNotSent)
+		switch {
+		case upstreamhttp.IsNotSent(err):
+			return nil, nil, errors.Join(mapped, domain.ErrNotSent, errConnectionRefused)
+		case errors.Is(err, domain.ErrNotSent):
+			return nil, nil, errors.Join(mapped, domain.ErrNotSent)
 		}
 		return nil, nil, notRetriable(mapped)
 	}

@@ -110,6 +110,9 @@ func TestActFailuresNeverSendTwice(t *testing.T) {
 			if got := actionCount(sim, "/share/new-sms"); got != tt.sent {
 				t.Errorf("requests that reached the upstream: got %d, want %d", got, tt.sent)
 			}
+			if errors.Is(err, domain.ErrNotSent) {
+				t.Errorf("got an error marked ErrNotSent for a request the upstream received: %v", err)
+			}
 		})
 	}
 }
@@ -141,5 +144,38 @@ func TestActOnARefusedConnectionIsRetriableUnavailable(t *testing.T) {
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Code != domain.CodeUpstreamUnavailable || de.NotRetriable {
 		t.Fatalf("got %v, want a retriable upstream-unavailable", err)
+	}
+	if !errors.Is(err, domain.ErrNotSent) {
+		t.Errorf("got %v, want it marked ErrNotSent: the upstream never received it", err)
+	}
+}
+
+func TestActWithoutATokenIsNeverSentAndSaysSo(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		fault fault.Fault
+		code  domain.Code
+	}{
+		{"a login answered 503 leaves the action unsent", fault.Fault{Status: 503, PathPrefix: "/api-login"}, domain.CodeUpstreamUnavailable},
+		{"a login answered 500 leaves the action unsent", fault.Fault{Status: 500, PathPrefix: "/api-login"}, domain.CodeUpstreamError},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, sim := newSimClient(t, 300*time.Millisecond)
+			sim.InjectFault(tt.fault)
+			_, _, err := c.Act(context.Background(), ActionNewSMS, []byte(`{"phone":"+17862455063","install":"+1","message":"hi"}`))
+			var de *domain.Error
+			if !errors.As(err, &de) || de.Code != tt.code || de.NotRetriable {
+				t.Fatalf("got %v, want a retriable %s", err, tt.code)
+			}
+			if !errors.Is(err, domain.ErrNotSent) {
+				t.Errorf("got %v, want it marked ErrNotSent: the action never left", err)
+			}
+			if got := actionCount(sim, "/share/new-sms"); got != 0 {
+				t.Errorf("actions that reached the upstream: got %d, want 0", got)
+			}
+			if got := actionCount(sim, "/api-login"); got != 1 {
+				t.Errorf("logins: got %d, want 1 (a failed login is not tried again for the action)", got)
+			}
+		})
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"switchboard/internal/domain"
 )
 
 // maxReplayBody caps a request body that has no GetBody and must be held
@@ -28,6 +30,10 @@ var errForeignOrigin = errors.New("callwidget: refusing to send a token to anoth
 // the answer. A 401 proves the upstream did not act, so the one retry is
 // safe for POSTs too; the body is replayed from GetBody, or from a copy
 // taken before the first attempt.
+//
+// A request it could not send for want of a token fails with an error
+// carrying domain.ErrNotSent: nothing reached the upstream, or only an
+// attempt it refused with 401.
 //
 // Only requests to the configured origin are sent; any other is refused so
 // that a token can never leave for another host.
@@ -50,7 +56,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	tok, err := t.tokens.Token(ctx)
 	if err != nil {
 		closeRequestBody(req)
-		return nil, err
+		return nil, errors.Join(err, domain.ErrNotSent)
 	}
 	first, again, err := replayable(req)
 	if err != nil {
@@ -62,9 +68,11 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	closeBody(resp)
 
+	// The upstream answered 401: it did not act. Until the request is sent
+	// again, nothing has been done.
 	fresh, err := t.tokens.Renew(ctx, tok)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, domain.ErrNotSent)
 	}
 	second, err := again()
 	if err != nil {
