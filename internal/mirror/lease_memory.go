@@ -24,8 +24,8 @@ func (l memLease) live(now time.Time) bool {
 	return l.fence != 0 && now.Before(l.expires)
 }
 
-// checkTTL refuses a lease that would expire at once (or never).
-func checkTTL(ttl time.Duration) error {
+// checkLeaseTTL refuses a lease that would expire at once (or never).
+func checkLeaseTTL(ttl time.Duration) error {
 	if ttl < time.Millisecond {
 		return fmt.Errorf("mirror: lease ttl %v is under a millisecond", ttl)
 	}
@@ -35,7 +35,7 @@ func checkTTL(ttl time.Duration) error {
 // Acquire implements Leases. Tokens of an account start at 1 and grow by
 // one with every grant, whichever owner it goes to.
 func (s *MemoryStore) Acquire(_ context.Context, account, owner string, ttl time.Duration) (int64, bool, error) {
-	if err := checkTTL(ttl); err != nil {
+	if err := checkLeaseTTL(ttl); err != nil {
 		return 0, false, err
 	}
 	s.mu.Lock()
@@ -52,7 +52,7 @@ func (s *MemoryStore) Acquire(_ context.Context, account, owner string, ttl time
 
 // Renew implements Leases.
 func (s *MemoryStore) Renew(_ context.Context, account string, fence int64, ttl time.Duration) (bool, error) {
-	if err := checkTTL(ttl); err != nil {
+	if err := checkLeaseTTL(ttl); err != nil {
 		return false, err
 	}
 	s.mu.Lock()

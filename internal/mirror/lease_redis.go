@@ -11,7 +11,7 @@ import (
 // counter, which never expires, so tokens only grow; the lease expires by
 // PX on Redis's clock, so replicas whose clocks disagree still agree on it.
 func (s *RedisStore) Acquire(ctx context.Context, account, owner string, ttl time.Duration) (int64, bool, error) {
-	if err := checkTTL(ttl); err != nil {
+	if err := checkLeaseTTL(ttl); err != nil {
 		return 0, false, err
 	}
 	b := s.base(account)
@@ -24,7 +24,7 @@ func (s *RedisStore) Acquire(ctx context.Context, account, owner string, ttl tim
 
 // Renew implements Leases.
 func (s *RedisStore) Renew(ctx context.Context, account string, fence int64, ttl time.Duration) (bool, error) {
-	if err := checkTTL(ttl); err != nil {
+	if err := checkLeaseTTL(ttl); err != nil {
 		return false, err
 	}
 	_, err := fencedResult(luaRenew.Run(ctx, s.rdb, []string{s.base(account) + "lease"}, fence, ttl.Milliseconds()).Int64())

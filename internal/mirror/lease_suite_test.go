@@ -13,9 +13,9 @@ import (
 // The lease, fencing and follow-request parts of the conformance suite
 // (testStoreSuite runs them).
 
-// takeOver lets a's lease (granted with h.ttl) run out and returns the
+// takeOverLease lets a's lease (granted with h.ttl) run out and returns the
 // fence another owner then acquires.
-func takeOver(t *testing.T, h storeHarness, account string) int64 {
+func takeOverLease(t *testing.T, h storeHarness, account string) int64 {
 	t.Helper()
 	var fence int64
 	h.afterTTL(t, func() bool {
@@ -31,23 +31,23 @@ func takeOver(t *testing.T, h storeHarness, account string) int64 {
 
 func testFencing(t *testing.T, h storeHarness) {
 	ctx := context.Background()
-	if _, err := h.store.Upsert(ctx, "acct", 1, testHistory()); !errors.Is(err, ErrFenced) {
+	if _, err := h.store.Upsert(ctx, "acct", 1, suiteHistory()); !errors.Is(err, ErrFenced) {
 		t.Errorf("a write before any lease: got %v, want ErrFenced", err)
 	}
 	old, ok, err := h.store.Acquire(ctx, "acct", "replica-a", h.ttl)
 	if err != nil || !ok {
 		t.Fatalf("Acquire = %v, %v; want a lease", ok, err)
 	}
-	history := testHistory()
-	mustUpsert(t, h.store, "acct", old, history[:5])
-	if err := h.store.SaveState(ctx, "acct", old, State{SyncedAt: t0}); err != nil {
+	history := suiteHistory()
+	mustUpsertCalls(t, h.store, "acct", old, history[:5])
+	if err := h.store.SaveState(ctx, "acct", old, State{SyncedAt: histNow}); err != nil {
 		t.Fatalf("SaveState: %v", err)
 	}
-	current := takeOver(t, h, "acct")
+	current := takeOverLease(t, h, "acct")
 	if current <= old {
 		t.Fatalf("the new holder's fence is %d, want more than the old %d", current, old)
 	}
-	changed := testCall(history[0].ID, t0, "1002", "Facebook")
+	changed := suiteCall(history[0].ID, histNow, "1002", "Facebook")
 	stale := []struct {
 		name  string
 		write func() error
@@ -56,8 +56,8 @@ func testFencing(t *testing.T, h storeHarness) {
 			_, err := h.store.Upsert(ctx, "acct", old, append([]domain.Call{changed}, history[5:]...))
 			return err
 		}},
-		{"trim", func() error { return h.store.Trim(ctx, "acct", old, t0.Add(time.Hour)) }},
-		{"save state", func() error { return h.store.SaveState(ctx, "acct", old, State{SyncedAt: t0.Add(time.Hour)}) }},
+		{"trim", func() error { return h.store.Trim(ctx, "acct", old, histNow.Add(time.Hour)) }},
+		{"save state", func() error { return h.store.SaveState(ctx, "acct", old, State{SyncedAt: histNow.Add(time.Hour)}) }},
 		{"mark followed", func() error { return h.store.MarkFollowed(ctx, "acct", old, 5) }},
 	}
 	for _, w := range stale {
@@ -65,19 +65,19 @@ func testFencing(t *testing.T, h storeHarness) {
 			t.Errorf("%s with the old fence: got %v, want ErrFenced", w.name, err)
 		}
 	}
-	if n := mustCount(t, h.store, "acct"); n != 5 {
+	if n := mustCountCalls(t, h.store, "acct"); n != 5 {
 		t.Errorf("got %d calls held, want the 5 written under the old lease", n)
 	}
 	if c, _, _ := h.store.Get(ctx, "acct", history[0].ID); !reflect.DeepEqual(c, history[0]) {
 		t.Errorf("call %s was changed by a fenced write: got %+v", history[0].ID, c)
 	}
-	if s, _ := h.store.State(ctx, "acct"); !s.SyncedAt.Equal(t0) {
-		t.Errorf("state was changed by a fenced write: got synced_at %v, want %v", s.SyncedAt, t0)
+	if s, _ := h.store.State(ctx, "acct"); !s.SyncedAt.Equal(histNow) {
+		t.Errorf("state was changed by a fenced write: got synced_at %v, want %v", s.SyncedAt, histNow)
 	}
 	if n, _ := h.store.Followed(ctx, "acct"); n != 0 {
 		t.Errorf("followed mark was changed by a fenced write: got %d, want 0", n)
 	}
-	if got := mustUpsert(t, h.store, "acct", current, []domain.Call{changed}); got[0] != Updated {
+	if got := mustUpsertCalls(t, h.store, "acct", current, []domain.Call{changed}); got[0] != Updated {
 		t.Errorf("the new holder's write: got %v, want Updated", got[0])
 	}
 	h.consistent(t, "acct")
@@ -103,7 +103,7 @@ func testLease(t *testing.T, h storeHarness) {
 	if f, ok := acquire("replica-a"); ok {
 		t.Errorf("the holder acquiring again: got %d, %v; want false (it renews)", f, ok)
 	}
-	second := takeOver(t, h, "acct")
+	second := takeOverLease(t, h, "acct")
 	if second <= first {
 		t.Errorf("takeover fence %d, want more than %d", second, first)
 	}
@@ -133,7 +133,7 @@ func testLease(t *testing.T, h storeHarness) {
 	if f, ok := acquire("replica-d"); ok {
 		t.Errorf("the lease expired at its first ttl although renewed: another owner got %d", f)
 	}
-	if _, err := h.store.Upsert(ctx, "acct", second, testHistory()[:1]); !errors.Is(err, ErrFenced) {
+	if _, err := h.store.Upsert(ctx, "acct", second, suiteHistory()[:1]); !errors.Is(err, ErrFenced) {
 		t.Errorf("a write with a released fence: got %v, want ErrFenced", err)
 	}
 	if _, _, err := h.store.Acquire(ctx, "other", "replica-a", 0); err == nil {
@@ -154,7 +154,7 @@ func testFollowRequests(t *testing.T, h storeHarness) {
 	if got, err := h.store.Followed(ctx, "acct"); err != nil || got != 0 {
 		t.Errorf("Followed before any follow = %d, %v; want 0", got, err)
 	}
-	fence := hold(t, h, "acct")
+	fence := holdLease(t, h, "acct")
 	for _, step := range []struct {
 		mark, want int64
 	}{{2, 2}, {1, 2}, {3, 3}, {2, 3}} {

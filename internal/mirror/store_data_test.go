@@ -16,80 +16,80 @@ import (
 // be caught; a few ids are not numeric, one call has no start time and one
 // no company.
 
-// t0 is the newest second of the test history.
-var t0 = time.Date(2026, time.November, 1, 12, 0, 0, 0, time.UTC)
+// histNow is the newest second of the test history.
+var histNow = time.Date(2026, time.November, 1, 12, 0, 0, 0, time.UTC)
 
-func ptr[T any](v T) *T { return &v }
+func suitePtr[T any](v T) *T { return &v }
 
-// testCall returns a call with realistic fields. company "" leaves it
+// suiteCall returns a call with realistic fields. company "" leaves it
 // without a company; campaign "" without a campaign name; at zero without
 // a start time.
-func testCall(id string, at time.Time, company, campaign string) domain.Call {
+func suiteCall(id string, at time.Time, company, campaign string) domain.Call {
 	c := domain.Call{
 		ID:          id,
 		Source:      domain.SourcePhonewagon,
-		SID:         ptr("CA" + strings.Repeat("0", 30) + id[:min(2, len(id))]),
-		Direction:   ptr("inbound"),
-		Status:      ptr("completed"),
-		From:        ptr("+13055550100"),
-		To:          ptr("+18445551234"),
-		AccountID:   ptr("696"),
-		ContactName: ptr("Bronx Ny"),
-		Attribution: domain.CallAttribution{UserSource: ptr("Google organic"), LandingPage: ptr("https://www.example.com/")},
+		SID:         suitePtr("CA" + strings.Repeat("0", 30) + id[:min(2, len(id))]),
+		Direction:   suitePtr("inbound"),
+		Status:      suitePtr("completed"),
+		From:        suitePtr("+13055550100"),
+		To:          suitePtr("+18445551234"),
+		AccountID:   suitePtr("696"),
+		ContactName: suitePtr("Bronx Ny"),
+		Attribution: domain.CallAttribution{UserSource: suitePtr("Google organic"), LandingPage: suitePtr("https://www.example.com/")},
 	}
 	if !at.IsZero() {
-		c.StartedAt = ptr(at)
+		c.StartedAt = suitePtr(at)
 	}
 	if company != "" {
-		c.CompanyID = ptr(company)
+		c.CompanyID = suitePtr(company)
 	}
 	if campaign != "" {
-		c.Campaign.Name = ptr(campaign)
+		c.Campaign.Name = suitePtr(campaign)
 	}
 	return c
 }
 
-// companies and campaigns the test history spreads its calls over.
+// suiteCompanies and suiteCampaigns are the companies and campaigns the test history spreads its calls over.
 var (
-	testCompanies = []string{"1001", "1002"}
-	testCampaigns = []string{"Facebook", "Google Ads", "Spring sale: 50% off {now}"}
+	suiteCompanies = []string{"1001", "1002"}
+	suiteCampaigns = []string{"Facebook", "Google Ads", "Spring sale: 50% off {now}"}
 )
 
-// testHistory returns about 50 calls, in no particular order.
-func testHistory() []domain.Call {
+// suiteHistory returns about 50 calls, in no particular order.
+func suiteHistory() []domain.Call {
 	var out []domain.Call
 	n := 0
 	add := func(id string, at time.Time) {
-		out = append(out, testCall(id, at, testCompanies[n%2], testCampaigns[(n/2)%3]))
+		out = append(out, suiteCall(id, at, suiteCompanies[n%2], suiteCampaigns[(n/2)%3]))
 		n++
 	}
 	for id := 995; id <= 1006; id++ { // 12 calls in the newest second
-		add(itoa(id), t0)
+		add(suiteItoa(id), histNow)
 	}
-	add("42", t0.Add(-time.Second))
+	add("42", histNow.Add(-time.Second))
 	for _, id := range []string{"7", "8", "9", "10", "11", "12", "100", "101", "1000000", "3", "x-1"} {
-		add(id, t0.Add(-2*time.Second))
+		add(id, histNow.Add(-2*time.Second))
 	}
 	for id := 2000; id < 2011; id++ { // 11 calls three seconds earlier
-		add(itoa(id), t0.Add(-5*time.Second))
+		add(suiteItoa(id), histNow.Add(-5*time.Second))
 	}
-	add("abc", t0.Add(-5*time.Second))
+	add("abc", histNow.Add(-5*time.Second))
 	for i := range 10 { // a quiet stretch: one call a minute
-		add(itoa(3000+i), t0.Add(-time.Duration(10+i)*time.Minute))
+		add(suiteItoa(3000+i), histNow.Add(-time.Duration(10+i)*time.Minute))
 	}
-	out = append(out, testCall("500", t0.Add(-time.Hour), "", ""))
-	out = append(out, testCall("501", t0.Add(-time.Hour), "1001", ""))
-	out = append(out, testCall("77", time.Time{}, "1002", "Facebook"))
+	out = append(out, suiteCall("500", histNow.Add(-time.Hour), "", ""))
+	out = append(out, suiteCall("501", histNow.Add(-time.Hour), "1001", ""))
+	out = append(out, suiteCall("77", time.Time{}, "1002", "Facebook"))
 	return out
 }
 
-func itoa(n int) string { return big.NewInt(int64(n)).String() }
+func suiteItoa(n int) string { return big.NewInt(int64(n)).String() }
 
 // compareIDsForTest orders ids as the serving order does, written apart
 // from the store's encoding: digit ids numerically and before the others,
 // the others byte-wise.
 func compareIDsForTest(a, b string) int {
-	da, db := allDigits(a) && a != "", allDigits(b) && b != ""
+	da, db := digitsOnly(a) && a != "", digitsOnly(b) && b != ""
 	switch {
 	case da && db:
 		x, _ := new(big.Int).SetString(a, 10)
@@ -103,19 +103,19 @@ func compareIDsForTest(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-func startMillis(c domain.Call) int64 {
+func suiteMillis(c domain.Call) int64 {
 	if c.StartedAt == nil {
 		return 0
 	}
 	return c.StartedAt.UnixMilli()
 }
 
-// expectedIDs returns the ids of the calls of history q selects, in
+// expectedOrder returns the ids of the calls of history q selects, in
 // serving order, computed without the store.
-func expectedIDs(history []domain.Call, q Query) []string {
+func expectedOrder(history []domain.Call, q Query) []string {
 	calls := slices.Clone(history)
 	slices.SortFunc(calls, func(a, b domain.Call) int {
-		if d := startMillis(b) - startMillis(a); d != 0 {
+		if d := suiteMillis(b) - suiteMillis(a); d != 0 {
 			if d > 0 {
 				return 1
 			}
@@ -125,12 +125,12 @@ func expectedIDs(history []domain.Call, q Query) []string {
 	})
 	var ids []string
 	for _, c := range calls {
-		ms := startMillis(c)
+		ms := suiteMillis(c)
 		switch {
-		case q.CompanyID != "" && strOr(c.CompanyID) != q.CompanyID,
-			q.CampaignName != "" && strOr(c.Campaign.Name) != q.CampaignName,
-			!q.Since.IsZero() && ms < q.Since.UnixMilli(),
-			!q.Until.IsZero() && ms >= q.Until.UnixMilli():
+		case q.CompanyID != "" && orEmpty(c.CompanyID) != q.CompanyID,
+			q.CampaignName != "" && orEmpty(c.Campaign.Name) != q.CampaignName,
+			!q.Since.IsZero() && time.UnixMilli(ms).Before(q.Since),
+			!q.Until.IsZero() && !time.UnixMilli(ms).Before(q.Until):
 			continue
 		}
 		ids = append(ids, c.ID)
@@ -138,7 +138,7 @@ func expectedIDs(history []domain.Call, q Query) []string {
 	return ids
 }
 
-func idsOf(calls []domain.Call) []string {
+func callIDs(calls []domain.Call) []string {
 	ids := make([]string, len(calls))
 	for i, c := range calls {
 		ids[i] = c.ID
@@ -146,19 +146,19 @@ func idsOf(calls []domain.Call) []string {
 	return ids
 }
 
-// manualClock is a clock that moves only when told to.
-type manualClock struct {
+// leaseClock is a clock that moves only when told to.
+type leaseClock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-func (c *manualClock) Now() time.Time {
+func (c *leaseClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
 }
 
-func (c *manualClock) Advance(d time.Duration) {
+func (c *leaseClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)

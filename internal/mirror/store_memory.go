@@ -96,13 +96,13 @@ func (s *MemoryStore) fenced(a *memAccount, fence int64) bool {
 func (s *MemoryStore) Upsert(_ context.Context, account string, fence int64, calls []domain.Call) ([]Change, error) {
 	held := make([]memCall, len(calls))
 	for i, c := range calls {
-		rec, err := canonical(c)
+		rec, err := canonicalRecord(c)
 		if err != nil {
 			return nil, err
 		}
-		held[i] = memCall{record: rec, member: member(keyOf(c))}
-		if held[i].company = strOr(c.CompanyID); held[i].company != "" {
-			held[i].campaign = strOr(c.Campaign.Name)
+		held[i] = memCall{record: rec, member: sortMember(callKey(c))}
+		if held[i].company = orEmpty(c.CompanyID); held[i].company != "" {
+			held[i].campaign = orEmpty(c.Campaign.Name)
 		}
 	}
 	s.mu.Lock()
@@ -187,17 +187,17 @@ func (s *MemoryStore) Get(_ context.Context, account, id string) (domain.Call, b
 	if !ok {
 		return domain.Call{}, false, nil
 	}
-	call, err := decodeCall(c.record)
+	call, err := decodeRecord(c.record)
 	return call, err == nil, err
 }
 
 // Query implements Store. It binary-searches the chosen index for the
 // page's upper bound and reads Limit+1 members down from it.
 func (s *MemoryStore) Query(_ context.Context, account string, q Query) (Page, error) {
-	if err := checkQuery(q); err != nil {
+	if err := checkStoreQuery(q); err != nil {
 		return Page{}, err
 	}
-	upper, lower := bounds(q)
+	upper, lower := memberBounds(q)
 	s.mu.Lock()
 	a := s.lookup(account)
 	index := a.byTime
@@ -216,12 +216,12 @@ func (s *MemoryStore) Query(_ context.Context, account string, q Query) (Page, e
 		records = append(records, a.calls[idOfMember(index[i])].record)
 	}
 	s.mu.Unlock()
-	return pageOf(records, q.Limit)
+	return recordsPage(records, q.Limit)
 }
 
-// pageOf decodes the records read for a page (up to limit+1 of them, the
+// recordsPage decodes the records read for a page (up to limit+1 of them, the
 // extra one only telling that more match).
-func pageOf(records [][]byte, limit int) (Page, error) {
+func recordsPage(records [][]byte, limit int) (Page, error) {
 	var p Page
 	more := len(records) > limit
 	if more {
@@ -229,14 +229,14 @@ func pageOf(records [][]byte, limit int) (Page, error) {
 	}
 	p.Calls = make([]domain.Call, len(records))
 	for i, r := range records {
-		c, err := decodeCall(r)
+		c, err := decodeRecord(r)
 		if err != nil {
 			return Page{}, err
 		}
 		p.Calls[i] = c
 	}
 	if more {
-		k := keyOf(p.Calls[len(p.Calls)-1])
+		k := callKey(p.Calls[len(p.Calls)-1])
 		p.Next = &k
 	}
 	return p, nil
@@ -251,7 +251,7 @@ func (s *MemoryStore) Count(_ context.Context, account string) (int, error) {
 
 // Trim implements Store.
 func (s *MemoryStore) Trim(_ context.Context, account string, fence int64, before time.Time) error {
-	bound := millisPrefix(millisOf(before))
+	bound := millisMember(ceilMillis(before))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.account(account)

@@ -7,7 +7,7 @@ import (
 
 func TestMemoryStore(t *testing.T) {
 	testStoreSuite(t, func(t *testing.T) storeHarness {
-		clock := &manualClock{now: t0}
+		clock := &leaseClock{now: histNow}
 		s := NewMemoryStore(clock.Now)
 		ttl := 30 * time.Second
 		return storeHarness{

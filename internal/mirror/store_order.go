@@ -33,8 +33,8 @@ import (
 // maxMillis is the largest start time a 13-digit member holds (year 2286).
 const maxMillis = 9_999_999_999_999
 
-// maxLimit is the largest page a Query returns.
-const maxLimit = 1000
+// maxQueryLimit is the largest page a Query returns.
+const maxQueryLimit = 1000
 
 // ErrInvalidQuery is returned by Query for a query the store cannot answer:
 // a Limit outside 1..1000 or a CampaignName without its CompanyID.
@@ -45,43 +45,43 @@ func clampMillis(ms int64) int64 {
 	return min(max(ms, 0), maxMillis)
 }
 
-// millisOf returns t in epoch milliseconds, clamped.
-func millisOf(t time.Time) int64 {
+// memberMillis returns t in epoch milliseconds, clamped.
+func memberMillis(t time.Time) int64 {
 	return clampMillis(t.UnixMilli())
 }
 
-// keyOf returns the position of c in serving order.
-func keyOf(c domain.Call) Key {
+// callKey returns the position of c in serving order.
+func callKey(c domain.Call) Key {
 	k := Key{ID: c.ID}
 	if c.StartedAt != nil {
-		k.StartedAt = millisOf(*c.StartedAt)
+		k.StartedAt = memberMillis(*c.StartedAt)
 	}
 	return k
 }
 
-// member encodes k as a sort member (see above).
-func member(k Key) string {
-	return millisPrefix(clampMillis(k.StartedAt)) + sortableID(k.ID)
+// sortMember encodes k as a sort member (see above).
+func sortMember(k Key) string {
+	return millisMember(clampMillis(k.StartedAt)) + sortableID(k.ID)
 }
 
-// millisPrefix is the 13-digit form of ms, itself a lower bound of every
+// millisMember is the 13-digit form of ms, itself a lower bound of every
 // member at ms.
-func millisPrefix(ms int64) string {
+func millisMember(ms int64) string {
 	s := strconv.FormatInt(ms, 10)
 	return strings.Repeat("0", 13-len(s)) + s
 }
 
 // sortableID encodes id so that byte order is the id order of serving.
 func sortableID(id string) string {
-	if n := len(id); n > 0 && n <= 999 && allDigits(id) {
+	if n := len(id); n > 0 && n <= 999 && digitsOnly(id) {
 		l := strconv.Itoa(n)
 		return "0" + strings.Repeat("0", 3-len(l)) + l + id
 	}
 	return "1" + id
 }
 
-// allDigits reports whether s holds only ASCII digits.
-func allDigits(s string) bool {
+// digitsOnly reports whether s holds only ASCII digits.
+func digitsOnly(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false
@@ -93,31 +93,41 @@ func allDigits(s string) bool {
 // CompareKeys orders a and b in serving order: negative when a is served
 // before b (a is newer, or as new with a greater id), zero when equal.
 func CompareKeys(a, b Key) int {
-	return strings.Compare(member(b), member(a))
+	return strings.Compare(sortMember(b), sortMember(a))
 }
 
-// bounds returns the member range a query walks: members strictly below
+// ceilMillis returns t in epoch milliseconds rounded up, clamped: a call
+// at millisecond ms started before t exactly when ms < ceilMillis(t).
+func ceilMillis(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if t.Sub(time.UnixMilli(ms)) > 0 {
+		ms++
+	}
+	return clampMillis(ms)
+}
+
+// memberBounds returns the member range a query walks: members strictly below
 // upper (the newest end, exclusive) and at or above lower (inclusive), an
 // empty lower meaning none. upper "" means no upper bound.
-func bounds(q Query) (upper, lower string) {
+func memberBounds(q Query) (upper, lower string) {
 	if !q.Until.IsZero() {
-		upper = millisPrefix(millisOf(q.Until))
+		upper = millisMember(ceilMillis(q.Until))
 	}
 	if q.After != nil {
-		if a := member(*q.After); upper == "" || a < upper {
+		if a := sortMember(*q.After); upper == "" || a < upper {
 			upper = a
 		}
 	}
 	if !q.Since.IsZero() {
-		lower = millisPrefix(millisOf(q.Since))
+		lower = millisMember(ceilMillis(q.Since))
 	}
 	return upper, lower
 }
 
-// checkQuery returns ErrInvalidQuery (wrapped) for a query no store answers.
-func checkQuery(q Query) error {
-	if q.Limit < 1 || q.Limit > maxLimit {
-		return fmt.Errorf("%w: limit %d is outside 1..%d", ErrInvalidQuery, q.Limit, maxLimit)
+// checkStoreQuery returns ErrInvalidQuery (wrapped) for a query no store answers.
+func checkStoreQuery(q Query) error {
+	if q.Limit < 1 || q.Limit > maxQueryLimit {
+		return fmt.Errorf("%w: limit %d is outside 1..%d", ErrInvalidQuery, q.Limit, maxQueryLimit)
 	}
 	if q.CampaignName != "" && q.CompanyID == "" {
 		return fmt.Errorf("%w: a campaign filter needs its company", ErrInvalidQuery)
@@ -125,11 +135,13 @@ func checkQuery(q Query) error {
 	return nil
 }
 
-// canonical returns the normalized record a store holds for c and compares
-// to detect a change: its JSON with the start time in UTC. encoding/json
-// writes struct fields in declaration order, so equal records give equal
-// bytes.
-func canonical(c domain.Call) ([]byte, error) {
+// canonicalRecord returns the normalized record a store holds for c and compares
+// to detect a change: its JSON with the start time in UTC and without the
+// members that are null (most of a call's attribution is; leaving them out
+// saves about a third of the record, and decoding gives nil for them all
+// the same). encoding/json writes struct fields in declaration order, so
+// equal records give equal bytes.
+func canonicalRecord(c domain.Call) ([]byte, error) {
 	if c.StartedAt != nil {
 		t := c.StartedAt.UTC()
 		c.StartedAt = &t
@@ -138,11 +150,54 @@ func canonical(c domain.Call) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mirror: encode call %q: %w", c.ID, err)
 	}
-	return b, nil
+	return stripNulls(b), nil
 }
 
-// decodeCall reads a record written by canonical.
-func decodeCall(b []byte) (domain.Call, error) {
+// stripNulls removes the object members whose value is null from compact
+// JSON (as json.Marshal writes it). A string followed by ':' is a member's
+// name; strings are skipped whole, so text inside them is never touched.
+func stripNulls(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		if b[i] != '"' {
+			out = append(out, b[i])
+			i++
+			continue
+		}
+		j := endOfString(b, i)
+		if v := j + 1; j < len(b) && b[j] == ':' && v+4 < len(b) && string(b[v:v+4]) == "null" &&
+			(b[v+4] == ',' || b[v+4] == '}') {
+			if b[v+4] == ',' {
+				i = v + 5 // the member and the comma after it
+				continue
+			}
+			if n := len(out); n > 0 && out[n-1] == ',' {
+				out = out[:n-1] // the last member: drop the comma before it
+			}
+			i = v + 4
+			continue
+		}
+		out = append(out, b[i:j]...)
+		i = j
+	}
+	return out
+}
+
+// endOfString returns the index after the string that starts at b[i].
+func endOfString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// decodeRecord reads a record written by canonicalRecord.
+func decodeRecord(b []byte) (domain.Call, error) {
 	var c domain.Call
 	if err := json.Unmarshal(b, &c); err != nil {
 		return domain.Call{}, fmt.Errorf("mirror: decode call: %w", err)
@@ -150,8 +205,8 @@ func decodeCall(b []byte) (domain.Call, error) {
 	return c, nil
 }
 
-// strOr returns *p, or "" for nil.
-func strOr(p *string) string {
+// orEmpty returns *p, or "" for nil.
+func orEmpty(p *string) string {
 	if p == nil {
 		return ""
 	}
@@ -186,10 +241,4 @@ func idOfMember(m string) string {
 		return m[14:]
 	}
 	return ""
-}
-
-// keyOfMember returns the position a member encodes.
-func keyOfMember(m string) Key {
-	ms, _ := strconv.ParseInt(m[:min(13, len(m))], 10, 64)
-	return Key{StartedAt: ms, ID: idOfMember(m)}
 }

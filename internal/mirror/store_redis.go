@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,9 +44,10 @@ const trimBatch = 1000
 //	follow:req     the follow requests' counter
 //	follow:done    the newest request served by a completed follow
 //
-// Upsert, Trim and every other write are one Lua script each that first
-// checks the fence against the lease; a Query is one script (one round
-// trip) that walks the chosen index and returns the records.
+// Every write is a Lua script that first checks the fence against the
+// lease (Upsert and Trim read the held envelopes first, to declare every
+// key their script touches); a Query is one script (one round trip) that
+// walks the chosen index and returns the records.
 type RedisStore struct {
 	rdb    redis.Cmdable
 	prefix string
@@ -83,19 +85,19 @@ func campaignSuffix(company, campaign string) string {
 
 // envelope is the hash value of c (see luaCommon).
 func envelope(c domain.Call) (string, error) {
-	rec, err := canonical(c)
+	rec, err := canonicalRecord(c)
 	if err != nil {
 		return "", err
 	}
 	var co, ca string
-	if company := strOr(c.CompanyID); company != "" {
+	if company := orEmpty(c.CompanyID); company != "" {
 		co = companySuffix(company)
-		if campaign := strOr(c.Campaign.Name); campaign != "" {
+		if campaign := orEmpty(c.Campaign.Name); campaign != "" {
 			ca = campaignSuffix(company, campaign)
 		}
 	}
 	var b strings.Builder
-	for _, f := range []string{member(keyOf(c)), co, ca} {
+	for _, f := range []string{sortMember(callKey(c)), co, ca} {
 		b.WriteString(strconv.Itoa(len(f)))
 		b.WriteByte(':')
 		b.WriteString(f)
@@ -134,33 +136,87 @@ func fencedResult(n int64, err error) (int64, error) {
 	return n, nil
 }
 
-// Upsert implements Store: one script for the whole batch.
+// maxMovedRetries bounds how often a write reads again because a call
+// moved between its read and its script (a concurrent write of the same
+// lease holder): a write that keeps losing that race fails instead.
+const maxMovedRetries = 5
+
+// errMoved reports a write that gave up after maxMovedRetries.
+var errMoved = errors.New("calls kept moving between indexes while being written")
+
+// indexKeys returns the distinct company and campaign index keys that the
+// envelopes (nil or "" for none) name, after the fixed keys.
+func indexKeys(base string, fixed []string, envelopes ...any) []string {
+	keys := slices.Clone(fixed)
+	seen := make(map[string]bool)
+	for _, v := range envelopes {
+		env, _ := v.(string)
+		if env == "" {
+			continue
+		}
+		h, _, err := openEnvelope(env)
+		if err != nil {
+			continue // the script refuses what it cannot place (-2), and the write fails
+		}
+		for _, suffix := range h[1:] {
+			if k := base + suffix; suffix != "" && !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
+// Upsert implements Store: the held envelopes are read (one round trip)
+// to declare the index keys they name, then one script writes the batch.
 func (s *RedisStore) Upsert(ctx context.Context, account string, fence int64, calls []domain.Call) ([]Change, error) {
 	b := s.base(account)
 	args := make([]any, 0, 2+2*len(calls))
 	args = append(args, fence, b)
-	for _, c := range calls {
+	ids := make([]string, len(calls))
+	envs := make([]any, 0, 2*len(calls))
+	for i, c := range calls {
 		env, err := envelope(c)
 		if err != nil {
 			return nil, err
 		}
+		ids[i] = c.ID
 		args = append(args, c.ID, env)
+		envs = append(envs, env)
 	}
-	res, err := luaUpsert.Run(ctx, s.rdb, []string{b + "lease", b + "calls", b + "t"}, args...).Result()
-	if err != nil {
-		return nil, fmt.Errorf("mirror: upsert: %w", err)
-	}
-	digits, ok := res.(string)
-	if !ok {
-		if n, _ := res.(int64); n == -1 {
-			return nil, ErrFenced
+	fixed := []string{b + "lease", b + "calls", b + "t"}
+	for range maxMovedRetries {
+		held := []any{}
+		if len(ids) > 0 {
+			var err error
+			if held, err = s.rdb.HMGet(ctx, b+"calls", ids...).Result(); err != nil {
+				return nil, fmt.Errorf("mirror: upsert: %w", err)
+			}
 		}
-		return nil, fmt.Errorf("mirror: upsert: unexpected reply %v", res)
+		keys := indexKeys(b, fixed, append(held, envs...)...)
+		res, err := luaUpsert.Run(ctx, s.rdb, keys, args...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("mirror: upsert: %w", err)
+		}
+		switch res {
+		case int64(-1):
+			return nil, ErrFenced
+		case int64(-2):
+			continue
+		}
+		return changesOf(res, len(calls))
 	}
-	if len(digits) != len(calls) {
-		return nil, fmt.Errorf("mirror: upsert: %d outcomes for %d calls", len(digits), len(calls))
+	return nil, fmt.Errorf("mirror: upsert: %w", errMoved)
+}
+
+// changesOf reads luaUpsert's reply: one digit per call.
+func changesOf(res any, n int) ([]Change, error) {
+	digits, ok := res.(string)
+	if !ok || len(digits) != n {
+		return nil, fmt.Errorf("mirror: upsert: unexpected reply %v for %d calls", res, n)
 	}
-	out := make([]Change, len(calls))
+	out := make([]Change, n)
 	for i := range digits {
 		out[i] = Change(digits[i] - '0')
 	}
@@ -180,13 +236,13 @@ func (s *RedisStore) Get(ctx context.Context, account, id string) (domain.Call, 
 	if err != nil {
 		return domain.Call{}, false, err
 	}
-	c, err := decodeCall(rec)
+	c, err := decodeRecord(rec)
 	return c, err == nil, err
 }
 
 // Query implements Store in one round trip (luaQuery).
 func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, error) {
-	if err := checkQuery(q); err != nil {
+	if err := checkStoreQuery(q); err != nil {
 		return Page{}, err
 	}
 	b := s.base(account)
@@ -197,7 +253,7 @@ func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, 
 	case q.CompanyID != "":
 		index = b + companySuffix(q.CompanyID)
 	}
-	upper, lower := bounds(q)
+	upper, lower := memberBounds(q)
 	maxBound, minBound := "+", "-"
 	if upper != "" {
 		maxBound = "(" + upper
@@ -221,7 +277,7 @@ func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, 
 		}
 		records = append(records, rec)
 	}
-	return pageOf(records, q.Limit)
+	return recordsPage(records, q.Limit)
 }
 
 // Count implements Store.
@@ -233,20 +289,28 @@ func (s *RedisStore) Count(ctx context.Context, account string) (int, error) {
 	return int(n), nil
 }
 
-// Trim implements Store, trimBatch calls per script, each fenced.
+// Trim implements Store, trimBatch calls at a time: a read of the calls
+// to drop (to declare their index keys), then a fenced script.
 func (s *RedisStore) Trim(ctx context.Context, account string, fence int64, before time.Time) error {
 	b := s.base(account)
-	keys := []string{b + "lease", b + "calls", b + "t"}
-	bound := "(" + millisPrefix(millisOf(before))
-	for {
-		n, err := fencedResult(luaTrim.Run(ctx, s.rdb, keys, fence, b, bound, trimBatch).Int64())
-		if err != nil {
+	fixed := []string{b + "lease", b + "calls", b + "t"}
+	bound := "(" + millisMember(ceilMillis(before))
+	for moved := 0; moved < maxMovedRetries; {
+		held, err := luaTrimPeek.Run(ctx, s.rdb, []string{b + "calls", b + "t"}, bound, trimBatch).Slice()
+		if err != nil && !errors.Is(err, redis.Nil) {
 			return fmt.Errorf("mirror: trim: %w", err)
 		}
-		if n < trimBatch {
+		n, err := fencedResult(luaTrim.Run(ctx, s.rdb, indexKeys(b, fixed, held...), fence, b, bound, trimBatch).Int64())
+		switch {
+		case err != nil:
+			return fmt.Errorf("mirror: trim: %w", err)
+		case n == -2:
+			moved++
+		case n < trimBatch:
 			return nil
 		}
 	}
+	return fmt.Errorf("mirror: trim: %w", errMoved)
 }
 
 // State implements Store.

@@ -5,11 +5,13 @@ import "github.com/redis/go-redis/v9"
 // The Lua scripts of RedisStore. Each runs atomically, so a write's fence
 // check and its effects cannot interleave with another replica's writes.
 //
-// Keys an account's script touches but cannot name in KEYS (the company and
-// campaign indexes a held call was filed under) are built inside the script
-// from the account's key base (ARGV), which carries the account's hash tag:
-// they are on the slot of KEYS[1], so the scripts also run on a Redis
-// Cluster.
+// Every key a script touches is declared in KEYS, as Redis Cluster asks,
+// and carries the account's hash tag, so it is on one slot. The company and
+// campaign index keys of the calls a write moves or drops are known only
+// from the envelopes held, so the Go side reads those first and declares
+// the keys they name; the script checks, before it writes anything, that
+// every index key it needs was declared (a concurrent write may have moved
+// a call since), and returns -2 otherwise, for the caller to read again.
 //
 // A fenced script returns -1 and changes nothing.
 
@@ -41,6 +43,12 @@ local function idOf(m)
   if string.sub(m, 14, 14) == '0' then return string.sub(m, 18) end
   return string.sub(m, 15)
 end
+local declared = {}
+for _, k in ipairs(KEYS) do declared[k] = true end
+local function covered(base, v)
+  local _, co, ca = header(v)
+  return (co == '' or declared[base .. co]) and (ca == '' or declared[base .. ca])
+end
 local function unindex(base, byTime, v)
   local m, co, ca = header(v)
   redis.call('ZREM', byTime, m)
@@ -56,10 +64,16 @@ end
 `
 
 // luaUpsert writes a batch of calls.
-// KEYS: lease, calls hash, time index. ARGV: fence, key base, then id and
-// envelope per call. Returns one digit per call (the Change), or -1.
+// KEYS: lease, calls hash, time index, then every company and campaign
+// index the held and the new envelopes name. ARGV: fence, key base, then
+// id and envelope per call. Returns one digit per call (the Change), -1
+// or -2.
 var luaUpsert = redis.NewScript(luaCommon + `
 if fenced(KEYS[1], ARGV[1]) then return -1 end
+for i = 3, #ARGV, 2 do
+  local old = redis.call('HGET', KEYS[2], ARGV[i])
+  if (old and not covered(ARGV[2], old)) or not covered(ARGV[2], ARGV[i + 1]) then return -2 end
+end
 local out = {}
 for i = 3, #ARGV, 2 do
   local id, v = ARGV[i], ARGV[i + 1]
@@ -91,13 +105,29 @@ for i, m in ipairs(ms) do ids[i] = idOf(m) end
 return redis.call('HMGET', KEYS[2], unpack(ids))
 `)
 
+// luaTrimPeek returns the envelopes of the calls luaTrim would drop with
+// the same bound and batch. KEYS: calls hash, time index. ARGV: bound,
+// batch.
+var luaTrimPeek = redis.NewScript(luaCommon + `
+local ms = redis.call('ZRANGEBYLEX', KEYS[2], '-', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #ms == 0 then return {} end
+local ids = {}
+for i, m in ipairs(ms) do ids[i] = idOf(m) end
+return redis.call('HMGET', KEYS[1], unpack(ids))
+`)
+
 // luaTrim drops up to ARGV[4] of the oldest calls whose members are below
-// ARGV[3] (a ZRANGEBYLEX bound). KEYS: lease, calls hash, time index. ARGV:
+// ARGV[3] (a ZRANGEBYLEX bound). KEYS: lease, calls hash, time index, then
+// the company and campaign indexes of those calls (luaTrimPeek). ARGV:
 // fence, key base, bound, batch. Returns the number of members dropped,
-// or -1.
+// -1 or -2.
 var luaTrim = redis.NewScript(luaCommon + `
 if fenced(KEYS[1], ARGV[1]) then return -1 end
 local ms = redis.call('ZRANGEBYLEX', KEYS[3], '-', ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
+for _, m in ipairs(ms) do
+  local v = redis.call('HGET', KEYS[2], idOf(m))
+  if v and not covered(ARGV[2], v) then return -2 end
+end
 for _, m in ipairs(ms) do
   local id = idOf(m)
   local v = redis.call('HGET', KEYS[2], id)

@@ -101,9 +101,9 @@ func TestRedisStoreKeepsAnAccountOnOneSlot(t *testing.T) {
 	rdb, prefix := redistest.Open(t)
 	s := NewRedisStore(rdb, prefix)
 	for _, account := range []string{"acct", "{acct}", "a}b{c", "a:b\x00"} {
-		fence := hold(t, storeHarness{store: s}, account)
-		mustUpsert(t, s, account, fence, testHistory())
-		if err := s.SaveState(ctx, account, fence, State{SyncedAt: t0}); err != nil {
+		fence := holdLease(t, storeHarness{store: s}, account)
+		mustUpsertCalls(t, s, account, fence, suiteHistory())
+		if err := s.SaveState(ctx, account, fence, State{SyncedAt: histNow}); err != nil {
 			t.Fatalf("SaveState: %v", err)
 		}
 		if _, err := s.RequestFollow(ctx, account); err != nil {
@@ -121,7 +121,7 @@ func TestRedisStoreKeepsAnAccountOnOneSlot(t *testing.T) {
 		}
 		tags, slots := map[string]bool{}, map[uint16]bool{}
 		for _, k := range keys {
-			tags[hashTag(k)] = true
+			tags[clusterHashTag(k)] = true
 			slots[clusterSlot(k)] = true
 		}
 		if len(tags) != 1 || len(slots) != 1 {
@@ -144,9 +144,9 @@ func TestClusterSlotMatchesRedis(t *testing.T) {
 	}
 }
 
-// hashTag returns what Redis Cluster hashes of key: the text between the
+// clusterHashTag returns what Redis Cluster hashes of key: the text between the
 // first '{' and the first '}' after it when not empty, else the whole key.
-func hashTag(key string) string {
+func clusterHashTag(key string) string {
 	if i := strings.IndexByte(key, '{'); i >= 0 {
 		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
 			return key[i+1 : i+1+j]
@@ -159,7 +159,7 @@ func hashTag(key string) string {
 // tag, mod 16384.
 func clusterSlot(key string) uint16 {
 	var crc uint16
-	for _, b := range []byte(hashTag(key)) {
+	for _, b := range []byte(clusterHashTag(key)) {
 		crc ^= uint16(b) << 8
 		for range 8 {
 			if crc&0x8000 != 0 {

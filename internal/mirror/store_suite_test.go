@@ -47,20 +47,23 @@ func testStoreSuite(t *testing.T, newHarness func(t *testing.T) storeHarness) {
 		{"a call whose company, campaign or start time changes moves between indexes", testMoves},
 		{"since is inclusive and until exclusive at a burst's second", testBounds},
 		{"trim drops the calls that started before its bound from every index", testTrim},
+		{"trim drops more calls than one batch", testTrimManyCalls},
+		{"concurrent writers and readers leave every call indexed once", testConcurrentWriters},
 		{"state round-trips, backfill query included", testStateRoundTrip},
 		{"a query the store cannot answer is refused", testInvalidQueries},
 		{"accounts are isolated", testIsolation},
 		{"a write with a stale fence is refused and writes nothing", testFencing},
 		{"the lease has one holder until it expires or is released", testLease},
+		{"of replicas racing for a free lease exactly one gets it", testConcurrentAcquire},
 		{"follow requests count up and the followed mark never moves back", testFollowRequests},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, newHarness(t)) })
 	}
 }
 
-// hold takes account's lease for long enough for a test and returns its
+// holdLease takes account's lease for long enough for a test and returns its
 // fence.
-func hold(t *testing.T, h storeHarness, account string) int64 {
+func holdLease(t *testing.T, h storeHarness, account string) int64 {
 	t.Helper()
 	fence, ok, err := h.store.Acquire(context.Background(), account, "replica-a", time.Minute)
 	if err != nil || !ok {
@@ -69,7 +72,7 @@ func hold(t *testing.T, h storeHarness, account string) int64 {
 	return fence
 }
 
-func mustUpsert(t *testing.T, s Store, account string, fence int64, calls []domain.Call) []Change {
+func mustUpsertCalls(t *testing.T, s Store, account string, fence int64, calls []domain.Call) []Change {
 	t.Helper()
 	changes, err := s.Upsert(context.Background(), account, fence, calls)
 	if err != nil {
@@ -78,7 +81,7 @@ func mustUpsert(t *testing.T, s Store, account string, fence int64, calls []doma
 	return changes
 }
 
-func mustCount(t *testing.T, s Store, account string) int {
+func mustCountCalls(t *testing.T, s Store, account string) int {
 	t.Helper()
 	n, err := s.Count(context.Background(), account)
 	if err != nil {
@@ -87,9 +90,9 @@ func mustCount(t *testing.T, s Store, account string) int {
 	return n
 }
 
-// walk follows Next from q to the last page and returns every id served,
+// walkPages follows Next from q to the last page and returns every id served,
 // checking that each page but the last is full and none is empty.
-func walk(t *testing.T, s Store, account string, q Query) []string {
+func walkPages(t *testing.T, s Store, account string, q Query) []string {
 	t.Helper()
 	var ids []string
 	for pages := 0; ; pages++ {
@@ -106,7 +109,7 @@ func walk(t *testing.T, s Store, account string, q Query) []string {
 		if len(p.Calls) == 0 && q.After != nil {
 			t.Fatalf("page %d after %+v is empty, want the previous page to have ended the walk", pages, *q.After)
 		}
-		ids = append(ids, idsOf(p.Calls)...)
+		ids = append(ids, callIDs(p.Calls)...)
 		if p.Next == nil {
 			return ids
 		}
@@ -116,23 +119,23 @@ func walk(t *testing.T, s Store, account string, q Query) []string {
 
 func testUpsertChanges(t *testing.T, h storeHarness) {
 	ctx := context.Background()
-	fence := hold(t, h, "acct")
-	a := testCall("1", t0, "1001", "Facebook")
-	b := testCall("2", t0, "1001", "Facebook")
-	if got, want := mustUpsert(t, h.store, "acct", fence, []domain.Call{a, b}), []Change{Created, Created}; !slices.Equal(got, want) {
+	fence := holdLease(t, h, "acct")
+	a := suiteCall("1", histNow, "1001", "Facebook")
+	b := suiteCall("2", histNow, "1001", "Facebook")
+	if got, want := mustUpsertCalls(t, h.store, "acct", fence, []domain.Call{a, b}), []Change{Created, Created}; !slices.Equal(got, want) {
 		t.Errorf("first upsert: got %v, want %v", got, want)
 	}
 	completed := b
-	completed.DurationSeconds = ptr(int64(54))
-	completed.RecordingURL = ptr("https://core-api.phonewagon.com/call-recordings/CA1/file")
+	completed.DurationSeconds = suitePtr(int64(54))
+	completed.RecordingURL = suitePtr("https://core-api.phonewagon.com/call-recordings/CA1/file")
 	sameInstant := a
-	sameInstant.StartedAt = ptr(t0.In(time.FixedZone("EST", -5*3600))) // the same record, normalized
-	c := testCall("3", t0.Add(-time.Second), "", "")
-	got := mustUpsert(t, h.store, "acct", fence, []domain.Call{sameInstant, completed, c, c})
+	sameInstant.StartedAt = suitePtr(histNow.In(time.FixedZone("EST", -5*3600))) // the same record, normalized
+	c := suiteCall("3", histNow.Add(-time.Second), "", "")
+	got := mustUpsertCalls(t, h.store, "acct", fence, []domain.Call{sameInstant, completed, c, c})
 	if want := []Change{Unchanged, Updated, Created, Unchanged}; !slices.Equal(got, want) {
 		t.Errorf("second upsert: got %v, want %v", got, want)
 	}
-	if n := mustCount(t, h.store, "acct"); n != 3 {
+	if n := mustCountCalls(t, h.store, "acct"); n != 3 {
 		t.Errorf("got %d calls held, want 3", n)
 	}
 	held, ok, err := h.store.Get(ctx, "acct", "2")
@@ -149,10 +152,10 @@ func testUpsertChanges(t *testing.T, h storeHarness) {
 }
 
 func testWalks(t *testing.T, h storeHarness) {
-	history := testHistory()
-	fence := hold(t, h, "acct")
-	mustUpsert(t, h.store, "acct", fence, history[:20])
-	mustUpsert(t, h.store, "acct", fence, history[20:])
+	history := suiteHistory()
+	fence := holdLease(t, h, "acct")
+	mustUpsertCalls(t, h.store, "acct", fence, history[:20])
+	mustUpsertCalls(t, h.store, "acct", fence, history[20:])
 	h.consistent(t, "acct")
 	queries := []struct {
 		name string
@@ -161,19 +164,19 @@ func testWalks(t *testing.T, h storeHarness) {
 		{"the whole history", Query{}},
 		{"one company", Query{CompanyID: "1001"}},
 		{"one campaign", Query{CompanyID: "1001", CampaignName: "Facebook"}},
-		{"a campaign name with reserved characters", Query{CompanyID: "1002", CampaignName: testCampaigns[2]}},
-		{"a time range", Query{Since: t0.Add(-5 * time.Second), Until: t0}},
-		{"a company within a time range", Query{CompanyID: "1002", Since: t0.Add(-2 * time.Second), Until: t0.Add(time.Second)}},
-		{"a campaign since a second", Query{CompanyID: "1001", CampaignName: "Google Ads", Since: t0.Add(-5 * time.Second)}},
+		{"a campaign name with reserved characters", Query{CompanyID: "1002", CampaignName: suiteCampaigns[2]}},
+		{"a time range", Query{Since: histNow.Add(-5 * time.Second), Until: histNow}},
+		{"a company within a time range", Query{CompanyID: "1002", Since: histNow.Add(-2 * time.Second), Until: histNow.Add(time.Second)}},
+		{"a campaign since a second", Query{CompanyID: "1001", CampaignName: "Google Ads", Since: histNow.Add(-5 * time.Second)}},
 		{"an unknown company", Query{CompanyID: "9999"}},
 	}
 	for _, qc := range queries {
-		want := expectedIDs(history, qc.q)
+		want := expectedOrder(history, qc.q)
 		for _, size := range []int{1, 2, 3, 7, 1000} {
 			t.Run(fmt.Sprintf("%s at page size %d", qc.name, size), func(t *testing.T) {
 				q := qc.q
 				q.Limit = size
-				if got := walk(t, h.store, "acct", q); !slices.Equal(got, want) {
+				if got := walkPages(t, h.store, "acct", q); !slices.Equal(got, want) {
 					t.Errorf("got  %v,\nwant %v", got, want)
 				}
 			})
@@ -185,26 +188,26 @@ func testWalks(t *testing.T, h storeHarness) {
 		if err != nil || p.Next == nil {
 			t.Fatalf("first page: %v, next %v", err, p.Next)
 		}
-		newer := testCall("1007", t0, "1001", "Facebook") // joins the newest burst, before the cut
-		mustUpsert(t, h.store, "acct", fence, []domain.Call{newer})
+		newer := suiteCall("1007", histNow, "1001", "Facebook") // joins the newest burst, before the cut
+		mustUpsertCalls(t, h.store, "acct", fence, []domain.Call{newer})
 		q.After = p.Next
-		rest := walk(t, h.store, "acct", q)
-		if got, want := append(idsOf(p.Calls), rest...), expectedIDs(history, Query{}); !slices.Equal(got, want) {
+		rest := walkPages(t, h.store, "acct", q)
+		if got, want := append(callIDs(p.Calls), rest...), expectedOrder(history, Query{}); !slices.Equal(got, want) {
 			t.Errorf("got  %v,\nwant %v", got, want)
 		}
 	})
 }
 
 func testMoves(t *testing.T, h storeHarness) {
-	fence := hold(t, h, "acct")
-	history := testHistory()
-	mustUpsert(t, h.store, "acct", fence, history)
-	moved := testCall("1003", t0.Add(-3*time.Second), "1002", "Google Ads")
-	if got := mustUpsert(t, h.store, "acct", fence, []domain.Call{moved}); got[0] != Updated {
+	fence := holdLease(t, h, "acct")
+	history := suiteHistory()
+	mustUpsertCalls(t, h.store, "acct", fence, history)
+	moved := suiteCall("1003", histNow.Add(-3*time.Second), "1002", "Google Ads")
+	if got := mustUpsertCalls(t, h.store, "acct", fence, []domain.Call{moved}); got[0] != Updated {
 		t.Fatalf("moving call 1003: got %v, want Updated", got[0])
 	}
-	noCompany := testCall("1004", t0, "", "")
-	mustUpsert(t, h.store, "acct", fence, []domain.Call{noCompany})
+	noCompany := suiteCall("1004", histNow, "", "")
+	mustUpsertCalls(t, h.store, "acct", fence, []domain.Call{noCompany})
 	for i, c := range history {
 		switch c.ID {
 		case "1003":
@@ -219,21 +222,21 @@ func testMoves(t *testing.T, h storeHarness) {
 		{CompanyID: "1001", CampaignName: "Google Ads"}, {CompanyID: "1002", CampaignName: "Facebook"},
 	} {
 		q.Limit = 1000
-		if got, want := walk(t, h.store, "acct", q), expectedIDs(history, q); !slices.Equal(got, want) {
+		if got, want := walkPages(t, h.store, "acct", q), expectedOrder(history, q); !slices.Equal(got, want) {
 			t.Errorf("%+v: got  %v,\nwant %v", q, got, want)
 		}
 	}
-	if n := mustCount(t, h.store, "acct"); n != len(history) {
+	if n := mustCountCalls(t, h.store, "acct"); n != len(history) {
 		t.Errorf("got %d calls held, want %d", n, len(history))
 	}
 	h.consistent(t, "acct")
 }
 
 func testBounds(t *testing.T, h storeHarness) {
-	fence := hold(t, h, "acct")
-	history := testHistory()
-	mustUpsert(t, h.store, "acct", fence, history)
-	burst := t0.Add(-2 * time.Second) // 11 calls
+	fence := holdLease(t, h, "acct")
+	history := suiteHistory()
+	mustUpsertCalls(t, h.store, "acct", fence, history)
+	burst := histNow.Add(-2 * time.Second) // 11 calls
 	for _, tc := range []struct {
 		name string
 		q    Query
@@ -242,13 +245,15 @@ func testBounds(t *testing.T, h storeHarness) {
 		{"since the burst's second holds the whole burst", Query{Since: burst, Until: burst.Add(time.Millisecond)}, 11},
 		{"until the burst's second leaves it out", Query{Since: burst.Add(-time.Second), Until: burst}, 0},
 		{"since one millisecond after leaves the burst out", Query{Since: burst.Add(time.Millisecond), Until: burst.Add(time.Second)}, 0},
-		{"a window of two seconds", Query{Since: burst, Until: t0}, 12},
+		{"a window of two seconds", Query{Since: burst, Until: histNow}, 12},
+		{"until half a millisecond after the burst holds it", Query{Since: burst, Until: burst.Add(500 * time.Microsecond)}, 11},
+		{"since half a millisecond after the burst leaves it out", Query{Since: burst.Add(500 * time.Microsecond), Until: burst.Add(time.Second)}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := tc.q
 			q.Limit = 3
-			got := walk(t, h.store, "acct", q)
-			if want := expectedIDs(history, tc.q); len(got) != tc.want || !slices.Equal(got, want) {
+			got := walkPages(t, h.store, "acct", q)
+			if want := expectedOrder(history, tc.q); len(got) != tc.want || !slices.Equal(got, want) {
 				t.Errorf("got %v, want %d calls %v", got, tc.want, want)
 			}
 		})
@@ -257,21 +262,21 @@ func testBounds(t *testing.T, h storeHarness) {
 
 func testTrim(t *testing.T, h storeHarness) {
 	ctx := context.Background()
-	fence := hold(t, h, "acct")
-	history := testHistory()
-	mustUpsert(t, h.store, "acct", fence, history)
-	before := t0.Add(-2 * time.Second)
+	fence := holdLease(t, h, "acct")
+	history := suiteHistory()
+	mustUpsertCalls(t, h.store, "acct", fence, history)
+	before := histNow.Add(-2 * time.Second)
 	if err := h.store.Trim(ctx, "acct", fence, before); err != nil {
 		t.Fatalf("Trim: %v", err)
 	}
-	kept := expectedIDs(history, Query{Since: before})
-	if n := mustCount(t, h.store, "acct"); n != len(kept) {
+	kept := expectedOrder(history, Query{Since: before})
+	if n := mustCountCalls(t, h.store, "acct"); n != len(kept) {
 		t.Errorf("got %d calls held, want %d", n, len(kept))
 	}
 	for _, q := range []Query{{}, {CompanyID: "1001"}, {CompanyID: "1002", CampaignName: "Facebook"}} {
 		q.Limit = 1000
-		want := expectedIDs(history, Query{CompanyID: q.CompanyID, CampaignName: q.CampaignName, Since: before})
-		if got := walk(t, h.store, "acct", q); !slices.Equal(got, want) {
+		want := expectedOrder(history, Query{CompanyID: q.CompanyID, CampaignName: q.CampaignName, Since: before})
+		if got := walkPages(t, h.store, "acct", q); !slices.Equal(got, want) {
 			t.Errorf("%+v after trim: got %v, want %v", q, got, want)
 		}
 	}
@@ -282,7 +287,7 @@ func testTrim(t *testing.T, h storeHarness) {
 	}
 	h.consistent(t, "acct")
 	again := history[len(history)-1] // call 77, no start time: trimmed
-	if got := mustUpsert(t, h.store, "acct", fence, []domain.Call{again}); got[0] != Created {
+	if got := mustUpsertCalls(t, h.store, "acct", fence, []domain.Call{again}); got[0] != Created {
 		t.Errorf("upserting a trimmed call again: got %v, want Created", got[0])
 	}
 }
@@ -292,18 +297,18 @@ func testStateRoundTrip(t *testing.T, h storeHarness) {
 	if s, err := h.store.State(ctx, "acct"); err != nil || !reflect.DeepEqual(s, State{}) {
 		t.Fatalf("State of a new account = %+v, %v; want the zero State", s, err)
 	}
-	fence := hold(t, h, "acct")
+	fence := holdLease(t, h, "acct")
 	state := func() State {
 		return State{
 			CoveredFrom: time.Unix(0, 0).UTC(),
-			SyncedAt:    t0.Add(123 * time.Millisecond),
-			Newest:      t0,
+			SyncedAt:    histNow.Add(123 * time.Millisecond),
+			Newest:      histNow,
 			Backfill: &domain.CallsQuery{
-				CompanyID: "1001", End: t0.Add(-2 * time.Second), PageSize: 1000,
+				CompanyID: "1001", End: histNow.Add(-2 * time.Second), PageSize: 1000,
 				Skip: []string{"101", "100", "12"}, SkipLimit: 50,
 			},
 			LastError:   "upstream-unavailable",
-			LastErrorAt: t0.Add(-time.Minute),
+			LastErrorAt: histNow.Add(-time.Minute),
 		}
 	}
 	saved, want := state(), state()
@@ -318,7 +323,7 @@ func testStateRoundTrip(t *testing.T, h storeHarness) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("State:\n got %+v (backfill %+v)\nwant %+v (backfill %+v)", got, got.Backfill, want, want.Backfill)
 	}
-	done := State{CoveredFrom: t0.Add(-90 * 24 * time.Hour), BackfillDone: true}
+	done := State{CoveredFrom: histNow.Add(-90 * 24 * time.Hour), BackfillDone: true}
 	if err := h.store.SaveState(ctx, "acct", fence, done); err != nil {
 		t.Fatalf("SaveState: %v", err)
 	}
@@ -339,16 +344,16 @@ func testIsolation(t *testing.T, h storeHarness) {
 	ctx := context.Background()
 	// Names that an unescaped key layout would confuse.
 	accounts := []string{"a", "a:calls", "{a}", "a}", "b\x00c", ""}
-	fence := hold(t, h, accounts[0])
-	mustUpsert(t, h.store, accounts[0], fence, testHistory())
-	if err := h.store.SaveState(ctx, accounts[0], fence, State{SyncedAt: t0}); err != nil {
+	fence := holdLease(t, h, accounts[0])
+	mustUpsertCalls(t, h.store, accounts[0], fence, suiteHistory())
+	if err := h.store.SaveState(ctx, accounts[0], fence, State{SyncedAt: histNow}); err != nil {
 		t.Fatalf("SaveState: %v", err)
 	}
 	if _, err := h.store.RequestFollow(ctx, accounts[0]); err != nil {
 		t.Fatalf("RequestFollow: %v", err)
 	}
 	for _, other := range accounts[1:] {
-		if n := mustCount(t, h.store, other); n != 0 {
+		if n := mustCountCalls(t, h.store, other); n != 0 {
 			t.Errorf("account %q holds %d calls, want 0", other, n)
 		}
 		if p, err := h.store.Query(ctx, other, Query{Limit: 10}); err != nil || len(p.Calls) != 0 {
@@ -363,7 +368,7 @@ func testIsolation(t *testing.T, h storeHarness) {
 		if n, _ := h.store.Requested(ctx, other); n != 0 {
 			t.Errorf("account %q: got %d follow requests, want 0", other, n)
 		}
-		if _, err := h.store.Upsert(ctx, other, fence, testHistory()[:1]); !errors.Is(err, ErrFenced) {
+		if _, err := h.store.Upsert(ctx, other, fence, suiteHistory()[:1]); !errors.Is(err, ErrFenced) {
 			t.Errorf("account %q: a write with account %q's fence: got %v, want ErrFenced", other, accounts[0], err)
 		}
 		f, ok, err := h.store.Acquire(ctx, other, "replica-b", time.Minute)
