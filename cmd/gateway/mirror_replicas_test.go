@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"switchboard/internal/clocktest"
 )
 
 // mirrorReplicaEnv is the environment of one replica of a Redis-backed
@@ -108,12 +110,9 @@ func TestThreeReplicasOnRedisServeTheSameMirror(t *testing.T) {
 		stopped := time.Now().UTC().Truncate(time.Second)
 		gs[holder].stop()
 		rest := slices.Delete(slices.Clone(gs), holder, holder+1)
-		for deadline := time.Now().Add(10 * time.Second); !holdsLease(rest[0], "acme-client") && !holdsLease(rest[1], "acme-client"); {
-			if time.Now().After(deadline) {
-				t.Fatal("no replica took the lease over within 10 s")
-			}
-			time.Sleep(20 * time.Millisecond) // polling the replicas' metrics, bounded
-		}
+		clocktest.Eventually(t, 10*time.Second, "another replica takes the lease over", func() bool {
+			return holdsLease(rest[0], "acme-client") || holdsLease(rest[1], "acme-client")
+		})
 		resp, body := rest[0].get(t, "/v1/calls?limit=2", tok, "Cache-Control", "no-cache")
 		if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MIRROR" {
 			t.Fatalf("got %d X-Cache %q %s", resp.StatusCode, resp.Header.Get("X-Cache"), truncate(body))

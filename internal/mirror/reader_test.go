@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"switchboard/internal/clocktest"
 	"switchboard/internal/storehealth"
 )
 
@@ -25,18 +26,13 @@ func TestReaderFollowWaitsForAFollowThatServesItsRequest(t *testing.T) {
 		go func() { done <- r.Follow(ctx) }()
 		// Play the syncer: serve whatever has been requested, once the
 		// request is visible.
-		for {
-			seq, err := store.Requested(ctx, "acme")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if seq > 0 {
-				if err := store.MarkFollowed(ctx, "acme", fence, seq); err != nil {
-					t.Fatal(err)
-				}
-				break
-			}
-			time.Sleep(time.Millisecond) // the request is made by the goroutine above
+		var seq int64
+		clocktest.Eventually(t, 5*time.Second, "the follow request is recorded", func() bool {
+			seq, _ = store.Requested(ctx, "acme")
+			return seq > 0
+		})
+		if err := store.MarkFollowed(ctx, "acme", fence, seq); err != nil {
+			t.Fatal(err)
 		}
 		select {
 		case err := <-done:
