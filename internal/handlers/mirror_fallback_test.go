@@ -79,3 +79,24 @@ func TestAnUnreadableMirrorLeavesFirstPagesToTheUpstream(t *testing.T) {
 		}
 	})
 }
+
+func TestANoCacheReadWhoseFollowDoesNotCompleteServesTheMirrorAsHeld(t *testing.T) {
+	m := coveringMirror(t) // no syncer serves its follow requests
+	g := newSimGateway(t, simOptions{calls: 5, mirror: m})
+	g.srv.mirrorFollowWait = 50 * time.Millisecond
+
+	start := time.Now()
+	resp, body := g.send(t, "GET", "/v1/calls?limit=5", "Cache-Control", "no-cache")
+	if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MIRROR" {
+		t.Fatalf("got %d X-Cache %q %s, want 200 MIRROR", resp.StatusCode, resp.Header.Get("X-Cache"), body)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Fatalf("the read waited %v for a follow bounded at 50 ms", waited)
+	}
+	if seq, _ := m.Follows.Requested(context.Background(), "acme-client"); seq != 1 {
+		t.Fatalf("follow requests recorded: got %d, want 1", seq)
+	}
+	if n := g.sim.RequestCount(); n != 0 {
+		t.Fatalf("upstream requests: got %d, want 0 (the mirror answers)", n)
+	}
+}
