@@ -45,17 +45,20 @@ func (s *Server) exportCalls(w http.ResponseWriter, r *http.Request) error {
 	}
 	media := negotiateExport(r.Header.Get("Accept"))
 	ctx := r.Context()
-	mq, st, mirrored := s.mirrorPlan(ctx, t, pw, f)
 	if r.Method == http.MethodHead {
-		// HEAD reads no call: no upstream request, no budget slot.
+		// HEAD reads no call: no upstream request, no budget slot. It says
+		// MIRROR when the mirror would answer, except with a campaign_id,
+		// whose resolution may need the (budgeted) campaign list.
 		setExportHeaders(w, t, media)
-		if mirrored {
-			setMirrorHeaders(w, t, st)
+		if f.CampaignID == "" {
+			if _, st, ok := s.mirrorPlan(ctx, t, pw, f); ok {
+				setMirrorHeaders(w, t, st)
+			}
 		}
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	if mirrored {
+	if mq, st, mirrored := s.mirrorPlan(ctx, t, pw, f); mirrored {
 		err := s.exportMirror(w, r, t, media, mq, st)
 		if !errors.Is(err, errMirrorRead) || ctx.Err() != nil {
 			return err

@@ -100,3 +100,24 @@ func TestANoCacheReadWhoseFollowDoesNotCompleteServesTheMirrorAsHeld(t *testing.
 		t.Fatalf("upstream requests: got %d, want 0 (the mirror answers)", n)
 	}
 }
+
+func TestAHeadExportOfAMirroredTenantSpendsNoBudget(t *testing.T) {
+	g := newSimGateway(t, simOptions{calls: 5, mirror: coveringMirror(t)})
+	cases := []struct {
+		name, query, wantXCache string
+	}{
+		{"without a campaign it says MIRROR", "", "MIRROR"},
+		{"with a campaign_id it leaves the campaign list alone", "?campaign_id=s1", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, _ := g.send(t, "HEAD", "/v1/calls/export"+c.query)
+			if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != c.wantXCache {
+				t.Fatalf("got %d X-Cache %q, want 200 X-Cache %q", resp.StatusCode, resp.Header.Get("X-Cache"), c.wantXCache)
+			}
+			if n := g.sim.RequestCount(); n != 0 {
+				t.Fatalf("upstream requests: got %d, want 0", n)
+			}
+		})
+	}
+}
