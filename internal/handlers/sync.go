@@ -93,7 +93,7 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request) error {
 //	@Tags			phonewagon
 //	@Produce		json
 //	@Security		bearerauth
-//	@Param			id	path		string	true	"Phonewagon call id"	example(6315)
+//	@Param			id	path		string	true	"Phonewagon call id"	example(12450)
 //	@Success		200	{object}	domain.Call
 //	@Success		304	"not modified (If-None-Match matched the ETag)"
 //	@Header			200	{string}	ETag		"validator of the body; send it back in If-None-Match"
