@@ -148,7 +148,8 @@ func (s *stores) budgetFor(pw *config.Phonewagon, m *metrics.Metrics, logger *sl
 		Store:       s.budget,
 		Health:      s.health,
 		OnWait:      func(outcome string) { m.BudgetWaits.WithLabelValues(outcome).Inc() },
-		OnRemaining: func(n int) { m.BudgetRemaining.WithLabelValues(account).Set(float64(n)) },
+		// Metrics name the account by its client id, never its URL (SPEC §6).
+		OnRemaining: func(n int) { m.BudgetRemaining.WithLabelValues(pw.ClientID).Set(float64(n)) },
 		OnStoreError: func(err error) {
 			logger.Warn("Phonewagon budget on its per-replica share: store failed", "account", account, "error", err.Error())
 		},
