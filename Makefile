@@ -4,6 +4,7 @@ SHELL := /bin/bash
 GO    ?= go
 PKGS  := ./...
 SWAG  := $(GO) tool swag
+OAPI  := $(GO) tool oapi-codegen
 REDOCLY_VERSION ?= 2.77.0
 DOCS_DIRS := cmd/gateway,internal/handlers,internal/domain
 
@@ -32,18 +33,29 @@ define gen-openapi
 	$(GO) run ./internal/tools/openapifix < $$tmp/swagger.yaml > $(1) && rm -rf $$tmp
 endef
 
-## docs: regenerate api/openapi.yaml (OpenAPI 3.1) from the swag annotations.
+# gen-client writes the typed Go client generated from the document $(1)
+# to $(2) (oapi-codegen; the 3.1 document is read as it is).
+define gen-client
+	$(OAPI) -config client/oapi-codegen.yaml $(1) > $(2)
+endef
+
+## docs: regenerate api/openapi.yaml (OpenAPI 3.1) from the swag annotations, and the typed client in client/.
 docs:
 	@$(call gen-openapi,api/openapi.yaml)
-	@echo "api/openapi.yaml regenerated"
+	@$(call gen-client,api/openapi.yaml,client/client.gen.go)
+	@echo "api/openapi.yaml and client/client.gen.go regenerated"
 
-## docs-check: fail when api/openapi.yaml is stale.
+## docs-check: fail when api/openapi.yaml or client/client.gen.go is stale.
 docs-check:
-	@out=$$(mktemp) && $(call gen-openapi,$$out) && \
+	@out=$$(mktemp) && gen=$$(mktemp) && $(call gen-openapi,$$out) && $(call gen-client,$$out,$$gen) && \
 	if ! diff -q $$out api/openapi.yaml >/dev/null; then \
-		diff -u api/openapi.yaml $$out | head -40; rm -f $$out; \
+		diff -u api/openapi.yaml $$out | head -40; rm -f $$out $$gen; \
 		echo "api/openapi.yaml is stale: run 'make docs' and commit it"; exit 1; \
-	fi; rm -f $$out
+	fi; \
+	if ! diff -q $$gen client/client.gen.go >/dev/null; then \
+		diff -u client/client.gen.go $$gen | head -40; rm -f $$out $$gen; \
+		echo "client/client.gen.go is stale: run 'make docs' and commit it"; exit 1; \
+	fi; rm -f $$out $$gen
 
 ## lint: lint the OpenAPI document with Redocly CLI (installed through npm on first use) and run go vet.
 lint: vet

@@ -79,7 +79,7 @@ func TestEveryResponseMatchesTheContract(t *testing.T) {
 		{"installs", "/v1/installs", all, "", 200},
 		{"installs without the scope", "/v1/installs", none, "", 403},
 	}
-	checkContract(t, router, g, tests)
+	checkContractCases(t, router, g, tests)
 }
 
 // contractCase is one request of a contract test and the status it must get.
@@ -88,9 +88,9 @@ type contractCase struct {
 	status                  int
 }
 
-// checkContract sends each request to g and validates the real response
+// checkContractCases sends each request to g and validates the real response
 // against the contract.
-func checkContract(t *testing.T, router routers.Router, g *gateway, tests []contractCase) {
+func checkContractCases(t *testing.T, router routers.Router, g *gateway, tests []contractCase) {
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +147,7 @@ func TestMirrorResponsesMatchTheContract(t *testing.T) {
 	_ = json.Unmarshal(body, &p)
 	id, _ := callID(t, p.Data[0])
 
-	checkContract(t, router, g, []contractCase{
+	checkContractCases(t, router, g, []contractCase{
 		{"calls from the mirror", "/v1/calls?limit=3", acme, "", 200},
 		{"calls from the mirror after a follow", "/v1/calls?limit=2&since=2026-01-01T00:00:00Z", acme, "", 200},
 		{"export from the mirror", "/v1/calls/export?since=2026-10-25T00:00:00Z", acme, "application/x-ndjson", 200},

@@ -42,7 +42,7 @@ type sandbox struct {
 func startSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
 	password, secret := randomSecret(), randomSecret()
 	cw, err := callwidgetsim.New(callwidgetsim.Config{
-		Users:   []callwidgetsim.User{{Email: demoEmail, Password: password, Seed: 1}},
+		Users:   []callwidgetsim.User{{Email: demoEmail, Password: password, Seed: 1, Examples: true}},
 		Latency: cfg.SandboxLatency,
 	})
 	if err != nil {
@@ -50,8 +50,9 @@ func startSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
 	}
 	pw, err := phonewagonsim.New(phonewagonsim.Config{
 		// A live account: a few calls a minute arrive in-progress and
-		// complete later, for the mirror to follow.
-		Accounts: []phonewagonsim.Account{{ClientID: demoClientID, ClientSecret: secret, Seed: 1,
+		// complete later, for the mirror to follow; it holds the documented
+		// examples.
+		Accounts: []phonewagonsim.Account{{ClientID: demoClientID, ClientSecret: secret, Seed: 1, Examples: true,
 			ArrivalEvery: phonewagonsim.SandboxArrivalEvery}},
 		// The newest sample call is an hour old, so "recent" queries find data.
 		Anchor:  time.Now().UTC().Truncate(time.Hour).Add(-time.Hour),

@@ -13,7 +13,15 @@ import (
 const (
 	msgPhoneFormat  = "must be in E.164 format: '+', the country code and the number, digits only (e.g. +17862455063)"
 	msgPhoneInvalid = "is not a valid phone number for its country code"
+	// msgInstallID answers an install given by its id: installs are named
+	// by their phone number, which the caller can look up.
+	msgInstallID = "looks like an install id; give the install's phone number in E.164 instead (GET /v1/installs lists them as phone, e.g. +17866275049)"
 )
+
+// maxIDDigits bounds what counts as an id: the lookups' ids are small
+// integers, and a longer run of digits is more likely a phone number
+// without its '+', which msgPhoneFormat explains.
+const maxIDDigits = 6
 
 // maxE164Digits is E.164's limit on the digits of a number, country code
 // included (ITU-T E.164 §6).
@@ -78,4 +86,22 @@ func parseNumber(s string) (num *phonenumbers.PhoneNumber, err error) {
 		}
 	}()
 	return phonenumbers.Parse(s, "")
+}
+
+// looksLikeID reports whether an install value is an id rather than a
+// phone number: a JSON number, or a string of at most maxIDDigits digits.
+func looksLikeID(raw []byte, s string) bool {
+	if len(raw) > 0 && raw[0] != '"' {
+		s = string(raw)
+	}
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > maxIDDigits {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -48,6 +48,9 @@ func checkName(s string) string { return checkText(s, MaxNameChars) }
 func (v *validator) phone(key string, raw json.RawMessage) string {
 	s, present, msg := jsonString(raw)
 	switch {
+	case key == keyInstall && looksLikeID(raw, s):
+		v.add(key, msgInstallID)
+		return ""
 	case msg != "":
 		v.add(key, msg)
 		return ""

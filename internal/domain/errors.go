@@ -62,7 +62,12 @@ type Error struct {
 	// retry: the upstream may have acted (a POST that timed out after it was
 	// sent). It renders as "retriable": false in the problem.
 	NotRetriable bool
-	Err          error
+	// Unprocessable marks a validation error for input that was well formed
+	// but refused for what it says (an upstream's 422: an install that is not
+	// the tenant's). Nothing was done; the HTTP layer answers 422 instead of
+	// the code's usual status.
+	Unprocessable bool
+	Err           error
 }
 
 // Error implements error. It includes the cause so that log lines carry it.

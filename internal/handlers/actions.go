@@ -124,7 +124,7 @@ func (s *Server) checkAutomation(ctx context.Context, t *Tenant, cw CallWidgetSe
 //	@Produce		json
 //	@Security		bearerauth
 //	@Param			Idempotency-Key	header		string			false	"at most 255 printable ASCII characters"
-//	@Param			body			body		ActionRequest	true	"the contact"
+//	@Param			body			body		ContactRequest	true	"the contact"
 //	@Success		201				{object}	ActionResponse
 //	@Header			201				{string}	Idempotent-Replayed	"true when this is a replay"
 //	@Failure		400				{object}	Problem	"invalid body, with the fields named"
@@ -133,7 +133,7 @@ func (s *Server) checkAutomation(ctx context.Context, t *Tenant, cw CallWidgetSe
 //	@Failure		409				{object}	Problem	"the Idempotency-Key is in use by a request in flight"
 //	@Failure		413				{object}	Problem	"body over 64 KiB"
 //	@Failure		415				{object}	Problem	"not JSON"
-//	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
+//	@Failure		422				{object}	Problem	"CallWidget refused the input (validation, fields named), or the Idempotency-Key was used with another body"
 //	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
 //	@Failure		503				{object}	Problem	"upstream unavailable or rate limited, or the Idempotency-Key cannot be checked (the store is unreachable; nothing was sent)"
 //	@Failure		504				{object}	Problem	"upstream timeout, or an earlier request with this Idempotency-Key was interrupted; retriable false when the action may have happened"
@@ -152,7 +152,7 @@ func (s *Server) createContact() handlerFunc {
 //	@Produce		json
 //	@Security		bearerauth
 //	@Param			Idempotency-Key	header		string			false	"at most 255 printable ASCII characters"
-//	@Param			body			body		ActionRequest	true	"the contact and the install to call from"
+//	@Param			body			body		CallRequest	true	"the contact and the install to call from"
 //	@Success		202				{object}	ActionResponse
 //	@Header			202				{string}	Idempotent-Replayed	"true when this is a replay"
 //	@Failure		400				{object}	Problem	"invalid body, with the fields named"
@@ -161,7 +161,7 @@ func (s *Server) createContact() handlerFunc {
 //	@Failure		409				{object}	Problem	"the Idempotency-Key is in use by a request in flight"
 //	@Failure		413				{object}	Problem	"body over 64 KiB"
 //	@Failure		415				{object}	Problem	"not JSON"
-//	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
+//	@Failure		422				{object}	Problem	"CallWidget refused the input (validation, fields named), or the Idempotency-Key was used with another body"
 //	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
 //	@Failure		503				{object}	Problem	"upstream unavailable or rate limited, or the Idempotency-Key cannot be checked (the store is unreachable; nothing was sent)"
 //	@Failure		504				{object}	Problem	"upstream timeout, or an earlier request with this Idempotency-Key was interrupted; retriable false when the call may have gone out"
@@ -180,7 +180,7 @@ func (s *Server) createCall() handlerFunc {
 //	@Produce		json
 //	@Security		bearerauth
 //	@Param			Idempotency-Key	header		string			false	"at most 255 printable ASCII characters"
-//	@Param			body			body		ActionRequest	true	"the contact, the install and the message"
+//	@Param			body			body		MessageRequest	true	"the contact, the install and the message"
 //	@Success		202				{object}	ActionResponse
 //	@Header			202				{string}	Idempotent-Replayed	"true when this is a replay"
 //	@Failure		400				{object}	Problem	"invalid body, with the fields named"
@@ -189,7 +189,7 @@ func (s *Server) createCall() handlerFunc {
 //	@Failure		409				{object}	Problem	"the Idempotency-Key is in use by a request in flight"
 //	@Failure		413				{object}	Problem	"body over 64 KiB"
 //	@Failure		415				{object}	Problem	"not JSON"
-//	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
+//	@Failure		422				{object}	Problem	"CallWidget refused the input (validation, fields named), or the Idempotency-Key was used with another body"
 //	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
 //	@Failure		503				{object}	Problem	"upstream unavailable or rate limited, or the Idempotency-Key cannot be checked (the store is unreachable; nothing was sent)"
 //	@Failure		504				{object}	Problem	"upstream timeout, or an earlier request with this Idempotency-Key was interrupted; retriable false when the text may have gone out"
@@ -209,7 +209,7 @@ func (s *Server) sendMessage() handlerFunc {
 //	@Security		bearerauth
 //	@Param			id				path		string			true	"automation id, from GET /v1/automations"	example(1)
 //	@Param			Idempotency-Key	header		string			false	"at most 255 printable ASCII characters"
-//	@Param			body			body		ActionRequest	true	"the contact"
+//	@Param			body			body		ContactRequest	true	"the contact"
 //	@Success		201				{object}	ActionResponse
 //	@Header			201				{string}	Idempotent-Replayed	"true when this is a replay"
 //	@Failure		400				{object}	Problem	"invalid body or id, with the fields named"
@@ -219,25 +219,11 @@ func (s *Server) sendMessage() handlerFunc {
 //	@Failure		409				{object}	Problem	"the Idempotency-Key is in use by a request in flight"
 //	@Failure		413				{object}	Problem	"body over 64 KiB"
 //	@Failure		415				{object}	Problem	"not JSON"
-//	@Failure		422				{object}	Problem	"the Idempotency-Key was used with another body"
+//	@Failure		422				{object}	Problem	"CallWidget refused the input (validation, fields named), or the Idempotency-Key was used with another body"
 //	@Failure		502				{object}	Problem	"upstream error or rejected credentials"
 //	@Failure		503				{object}	Problem	"upstream unavailable or rate limited, or the Idempotency-Key cannot be checked (the store is unreachable; nothing was sent)"
 //	@Failure		504				{object}	Problem	"upstream timeout, or an earlier request with this Idempotency-Key was interrupted; retriable false when the automation may have started"
 //	@Router			/v1/automations/{id}/enrollments [post]
 func (s *Server) enrollContact() handlerFunc {
 	return s.createAction(actionRoute{kind: action.KindEnrollment, status: http.StatusCreated})
-}
-
-// ActionRequest documents the body of the action routes (SPEC §3).
-type ActionRequest struct {
-	Phone      string   `json:"phone" example:"+17862455063" binding:"required"`
-	Install    string   `json:"install" example:"+17866275049" binding:"required"`
-	FirstName  string   `json:"first_name,omitempty" example:"Test" maxLength:"256"`
-	LastName   string   `json:"last_name,omitempty" example:"User" maxLength:"256"`
-	Email      string   `json:"email,omitempty" example:"testuser@example.com" format:"email"`
-	Department string   `json:"department,omitempty" example:"Sales"`
-	Birthday   string   `json:"birthday,omitempty" example:"1990-06-02" format:"date"`
-	Tags       []string `json:"tags,omitempty" maxItems:"50"`
-	// Message is the text: required on /v1/messages, optional on /v1/calls, refused elsewhere.
-	Message string `json:"message,omitempty" example:"Thanks for calling!" maxLength:"1600"`
 }

@@ -64,3 +64,27 @@ func bearerToken(h string) (string, bool) {
 	token = strings.TrimSpace(token)
 	return token, token != ""
 }
+
+// bearerChallenge is the WWW-Authenticate value of a 401 (RFC 6750 §3):
+// the realm alone when the request carried no bearer token, and
+// error="invalid_token" with why it was refused when it did.
+func bearerChallenge(r *http.Request, why string) string {
+	const realm = `Bearer realm="switchboard"`
+	if _, sent := bearerToken(r.Header.Get("Authorization")); !sent {
+		return realm
+	}
+	return realm + `, error="invalid_token", error_description="` + challengeText(why) + `"`
+}
+
+// challengeText keeps what RFC 6750 §3 allows in error_description
+// (%x20-21 / %x23-5B / %x5D-7E: printable ASCII but '"' and '\'),
+// replacing anything else with a space.
+func challengeText(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}

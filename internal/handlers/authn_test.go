@@ -93,8 +93,8 @@ func TestEveryAuthRejection(t *testing.T) {
 				return
 			}
 			decodeProblem(t, rec, tt.status, tt.slug)
-			if tt.status == 401 && !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer") {
-				t.Errorf("WWW-Authenticate: got %q, want Bearer", rec.Header().Get("WWW-Authenticate"))
+			if tt.status == 401 {
+				checkChallenge(t, rec.Header().Get("WWW-Authenticate"), strings.HasPrefix(tt.header, "Bearer "))
 			}
 		})
 	}
@@ -106,4 +106,38 @@ func TestTenantWithoutUpstreamIsUpstreamNotConfigured(t *testing.T) {
 	decodeProblem(t, rec, 403, domain.CodeUpstreamNotConfigured)
 	rec = g.do(t, "GET", "/v1/companies", token(t, "bare", auth.ScopeCampaignsRead), nil)
 	decodeProblem(t, rec, 403, domain.CodeUpstreamNotConfigured)
+}
+
+// checkChallenge checks a 401's WWW-Authenticate (RFC 6750 §3): the realm
+// alone when no bearer token was sent, error="invalid_token" and a
+// description when one was sent and refused.
+func checkChallenge(t *testing.T, got string, tokenSent bool) {
+	t.Helper()
+	const realm = `Bearer realm="switchboard"`
+	if !tokenSent {
+		if got != realm {
+			t.Errorf("WWW-Authenticate: got %q, want %q", got, realm)
+		}
+		return
+	}
+	if !strings.HasPrefix(got, realm+`, error="invalid_token", error_description="`) || !strings.HasSuffix(got, `"`) ||
+		len(got) <= len(realm+`, error="invalid_token", error_description=""`) {
+		t.Errorf("WWW-Authenticate: got %q, want %s, error=\"invalid_token\" and a description", got, realm)
+	}
+}
+
+func TestAnExpiredTokenIsNamedInTheChallenge(t *testing.T) {
+	g := newTestGateway(t)
+	now := time.Now()
+	expired, err := auth.SignHS256(testSecret, auth.Claims{Subject: "app", Tenant: "acme", Audience: []string{"switchboard"},
+		Scopes: []auth.Scope{auth.ScopeLookupsRead}, IssuedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := g.do(t, "GET", "/v1/tags", "", nil, "Authorization", "Bearer "+expired)
+	decodeProblem(t, rec, 401, domain.CodeUnauthorized)
+	want := `Bearer realm="switchboard", error="invalid_token", error_description="token expired"`
+	if got := rec.Header().Get("WWW-Authenticate"); got != want {
+		t.Errorf("WWW-Authenticate: got %q, want %q", got, want)
+	}
 }

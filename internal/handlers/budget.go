@@ -49,6 +49,7 @@ func setBudgetHeader(w http.ResponseWriter, t *Tenant) {
 //	@Produce		json
 //	@Security		bearerauth
 //	@Success		200	{object}	BudgetStatus
+//	@Header			200	{integer}	X-Upstream-Budget-Remaining	"requests left in the Phonewagon budget window"
 //	@Failure		401	{object}	Problem	"missing or invalid token"
 //	@Failure		403	{object}	Problem	"unknown tenant, or no Phonewagon account"
 //	@Router			/v1/budget [get]

@@ -27,20 +27,16 @@ type CallList struct {
 //	@Tags			phonewagon
 //	@Produce		json
 //	@Security		bearerauth
-//	@Param			company_id	query		string	false	"Phonewagon company id"					example(1001)
-//	@Param			campaign_id	query		string	false	"Phonewagon campaign id"				example(s2212)
-//	@Param			since		query		string	false	"RFC 3339 time, inclusive"				format(date-time)	example(2026-01-01T00:00:00Z)
+//	@Param			company_id	query		string	false	"Phonewagon company id, from GET /v1/companies (for example 1001)"
+//	@Param			campaign_id	query		string	false	"Phonewagon campaign id, from GET /v1/campaigns (for example s2212)"
+//	@Param			since		query		string	false	"RFC 3339 time, inclusive"				format(date-time)
 //	@Param			until		query		string	false	"RFC 3339 time, exclusive; after since"	format(date-time)
 //	@Param			limit		query		int		false	"page size"								minimum(1)	maximum(1000)	default(100)
 //	@Param			cursor		query		string	false	"next_cursor of the previous page"
-//	@Param			Cache-Control	header	string	false	"no-cache: revalidate with the upstream, or on a mirrored read run one follow first"	Enums(no-cache)
 //	@Success		200			{object}	CallList
-//	@Success		304			"not modified (If-None-Match matched the ETag)"
-//	@Header			200			{string}	Link							"<…>; rel=\"next\" when there is a next page"
-//	@Header			200			{string}	ETag							"validator of the body; send it back in If-None-Match"
-//	@Header			200			{string}	X-Cache							"HIT, MISS, STALE or BYPASS (response cache), MIRROR (call-history mirror)"
-//	@Header			200			{string}	X-Synced-At						"on MIRROR answers: RFC 3339 time of the mirror's last successful follow"
-//	@Header			200			{string}	X-Upstream-Budget-Remaining		"Phonewagon requests left in the window, as this replica last saw"
+//	@Header			200	{string}	X-Cache	"HIT, MISS, STALE or BYPASS: served through the response cache; MIRROR: read from the call-history mirror"
+//	@Header			200			{string}	Link	"<…>; rel=\"next\" when there is a next page"
+//	@Header			200			{string}	X-Synced-At	"on MIRROR answers: RFC 3339 time of the mirror's last successful follow"
 //	@Failure		400			{object}	Problem	"invalid filter, limit or cursor"
 //	@Failure		401			{object}	Problem	"missing or invalid token"
 //	@Failure		403			{object}	Problem	"scope missing, unknown tenant, or no Phonewagon account"

@@ -15,18 +15,17 @@ import (
 //
 //	@Summary		Export calls
 //	@ID				exportCalls
-//	@Description	Every call matching the filters, all upstream pages, streamed as they arrive: NDJSON (one call per line, the default) or CSV (with its header row first, even when no call matches) when `Accept` prefers `text/csv`. `Accept` q-values are honoured; an `Accept` that allows neither type gets NDJSON. Every call appears exactly once, newest first. The export starts once a first Phonewagon budget slot is free within 2 s (else 503); once streaming, it waits for the budget between pages for as long as the client stays connected. Paging upstream stops when the client goes away. Any other upstream failure after the stream has begun aborts the connection, so a partial export never looks complete. `HEAD` answers the headers without reading any call or spending budget. When the account's call-history mirror covers the window, the export is read from it (`X-Cache: MIRROR`), without upstream requests or budget. Scope `calls:read`.
+//	@Description	Every call matching the filters, all upstream pages, streamed as they arrive: NDJSON (one call per line, the default) or CSV (with its header row first, even when no call matches) when `Accept` prefers `text/csv`. `Accept` q-values are honoured; an `Accept` that allows neither type gets NDJSON. Every call appears exactly once, newest first. The export starts once a first Phonewagon budget slot is free within 2 s (else 503); once streaming, it waits for the budget between pages for as long as the client stays connected. Paging upstream stops when the client goes away. Any other upstream failure after the stream has begun aborts the connection, so a partial export never looks complete. `HEAD` answers the headers without reading any call or spending budget. When the account's call-history mirror covers the window, the export is read from it, without upstream requests or budget, and says so with `X-Cache: MIRROR` and `X-Synced-At`. Scope `calls:read`.
 //	@Tags			phonewagon
 //	@Produce		application/x-ndjson,text/csv
 //	@Security		bearerauth
-//	@Param			company_id	query		string	false	"Phonewagon company id"	example(1001)
-//	@Param			campaign_id	query		string	false	"Phonewagon campaign id"
+//	@Param			company_id	query		string	false	"Phonewagon company id, from GET /v1/companies (for example 1001)"
+//	@Param			campaign_id	query		string	false	"Phonewagon campaign id, from GET /v1/campaigns (for example s2212)"
 //	@Param			since		query		string	false	"RFC 3339 time, inclusive"	format(date-time)
 //	@Param			until		query		string	false	"RFC 3339 time, exclusive"	format(date-time)
 //	@Success		200			{string}	string	"one JSON call per line, or CSV with a header row"
-//	@Header			200			{string}	X-Cache							"MIRROR when read from the call-history mirror"
-//	@Header			200			{string}	X-Synced-At						"on MIRROR answers: RFC 3339 time of the mirror's last successful follow"
-//	@Header			200			{string}	X-Upstream-Budget-Remaining		"Phonewagon requests left in the window, as this replica last saw"
+//	@Header			200	{integer}	X-Upstream-Budget-Remaining	"requests left in the Phonewagon budget window"
+//	@Header			200	{string}	X-Synced-At	"on answers from the call-history mirror (X-Cache: MIRROR): RFC 3339 time of its last successful follow"
 //	@Failure		400			{object}	Problem	"invalid filter"
 //	@Failure		401			{object}	Problem	"missing or invalid token"
 //	@Failure		403			{object}	Problem	"scope missing, unknown tenant, or no Phonewagon account"

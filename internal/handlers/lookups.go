@@ -67,6 +67,7 @@ func lookupFill(cw CallWidgetService, fetch func(CallWidgetService, context.Cont
 //	@Produce		json
 //	@Security		bearerauth
 //	@Success		200	{object}	LookupList
+//	@Header			200	{string}	X-Cache	"HIT, MISS, STALE or BYPASS: served through the response cache"
 //	@Failure		401	{object}	Problem	"missing or invalid token"
 //	@Failure		403	{object}	Problem	"scope missing, unknown tenant, or no CallWidget account"
 //	@Failure		502	{object}	Problem	"upstream error or rejected credentials"
@@ -86,6 +87,7 @@ func (s *Server) listTags() handlerFunc {
 //	@Produce		json
 //	@Security		bearerauth
 //	@Success		200	{object}	LookupList
+//	@Header			200	{string}	X-Cache	"HIT, MISS, STALE or BYPASS: served through the response cache"
 //	@Failure		401	{object}	Problem	"missing or invalid token"
 //	@Failure		403	{object}	Problem	"scope missing, unknown tenant, or no CallWidget account"
 //	@Failure		502	{object}	Problem	"upstream error or rejected credentials"
@@ -105,6 +107,7 @@ func (s *Server) listDepartments() handlerFunc {
 //	@Produce		json
 //	@Security		bearerauth
 //	@Success		200	{object}	LookupList
+//	@Header			200	{string}	X-Cache	"HIT, MISS, STALE or BYPASS: served through the response cache"
 //	@Failure		401	{object}	Problem	"missing or invalid token"
 //	@Failure		403	{object}	Problem	"scope missing, unknown tenant, or no CallWidget account"
 //	@Failure		502	{object}	Problem	"upstream error or rejected credentials"
@@ -124,6 +127,7 @@ func (s *Server) listAutomations() handlerFunc {
 //	@Produce		json
 //	@Security		bearerauth
 //	@Success		200	{object}	InstallList
+//	@Header			200	{string}	X-Cache	"HIT, MISS, STALE or BYPASS: served through the response cache"
 //	@Failure		401	{object}	Problem	"missing or invalid token"
 //	@Failure		403	{object}	Problem	"scope missing, unknown tenant, or no CallWidget account"
 //	@Failure		502	{object}	Problem	"upstream error or rejected credentials"

@@ -59,6 +59,9 @@ const swaggerInitializer = `window.onload = function () {
     dom_id: "#swagger-ui",
     deepLinking: true,
     persistAuthorization: true,
+    // A "Try it out" of the export shows thousands of calls: highlighting
+    // that much text freezes the page for minutes, plain text shows at once.
+    syntaxHighlight: { activated: false },
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     plugins: [SwaggerUIBundle.plugins.DownloadUrl],
     layout: "StandaloneLayout"

@@ -54,6 +54,7 @@ func phonewagonFrom(ctx context.Context) (*Tenant, PhonewagonService, error) {
 //	@Produce		json
 //	@Security		bearerauth
 //	@Success		200	{object}	CompanyList
+//	@Header			200	{string}	X-Cache	"HIT, MISS, STALE or BYPASS: served through the response cache"
 //	@Failure		401	{object}	Problem	"missing or invalid token"
 //	@Failure		403	{object}	Problem	"scope missing, unknown tenant, or no Phonewagon account"
 //	@Failure		502	{object}	Problem	"upstream error or rejected credentials"
@@ -106,6 +107,7 @@ func (s *Server) cachedCompanies(ctx context.Context, t *Tenant, pw PhonewagonSe
 //	@Security		bearerauth
 //	@Param			company_id	query		string	false	"Phonewagon company id"	example(1001)
 //	@Success		200			{object}	CampaignList
+//	@Header			200	{string}	X-Cache	"HIT, MISS, STALE or BYPASS: served through the response cache"
 //	@Failure		400			{object}	Problem	"invalid company_id"
 //	@Failure		401			{object}	Problem	"missing or invalid token"
 //	@Failure		403			{object}	Problem	"scope missing, unknown tenant, or no Phonewagon account"

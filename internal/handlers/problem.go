@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -24,37 +25,6 @@ type Problem struct {
 	// request that failed (a POST that timed out after it was sent).
 	Retriable *bool `json:"retriable,omitempty"`
 } // @name Problem
-
-// problemKind is one row of the slug table.
-type problemKind struct {
-	status int
-	title  string
-}
-
-// problemKinds is the only code → status table. A code missing here is
-// answered as internal.
-var problemKinds = map[domain.Code]problemKind{
-	domain.CodeValidation:            {http.StatusBadRequest, "Request is invalid"},
-	domain.CodeUnauthorized:          {http.StatusUnauthorized, "Authentication required"},
-	domain.CodeForbidden:             {http.StatusForbidden, "Forbidden"},
-	domain.CodeUpstreamNotConfigured: {http.StatusForbidden, "Upstream not configured for this tenant"},
-	domain.CodeNotFound:              {http.StatusNotFound, "Not found"},
-	domain.CodeMethodNotAllowed:      {http.StatusMethodNotAllowed, "Method not allowed"},
-	domain.CodeUnsupportedMediaType:  {http.StatusUnsupportedMediaType, "Unsupported media type"},
-	domain.CodePayloadTooLarge:       {http.StatusRequestEntityTooLarge, "Payload too large"},
-	domain.CodeInvalidCursor:         {http.StatusBadRequest, "Invalid cursor"},
-	domain.CodeRateLimited:           {http.StatusTooManyRequests, "Rate limit exceeded"},
-	domain.CodeUpstreamBudget:        {http.StatusServiceUnavailable, "Upstream request budget exhausted"},
-	domain.CodeUpstreamRateLimited:   {http.StatusServiceUnavailable, "Upstream rate limited"},
-	domain.CodeUpstreamAuthFailed:    {http.StatusBadGateway, "Upstream rejected the credentials"},
-	domain.CodeUpstreamTimeout:       {http.StatusGatewayTimeout, "Upstream timed out"},
-	domain.CodeUpstreamUnavailable:   {http.StatusServiceUnavailable, "Upstream unavailable"},
-	domain.CodeUpstreamError:         {http.StatusBadGateway, "Upstream error"},
-	domain.CodeIdempotencyKeyReused:  {http.StatusUnprocessableEntity, "Idempotency key reused with another request"},
-	domain.CodeIdempotencyKeyInUse:   {http.StatusConflict, "Idempotency key in use"},
-	domain.CodeMirrorNotConfigured:   {http.StatusForbidden, "No call-history mirror for this tenant"},
-	domain.CodeInternal:              {http.StatusInternalServerError, "Internal error"},
-}
 
 // defaultRetryAfter is sent on a 429 or 503 whose cause named no delay:
 // SPEC §4 promises Retry-After on every one of them.
@@ -83,6 +53,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		e = &domain.Error{Code: domain.CodeInternal, Message: "an internal error occurred", Err: err}
 		kind = problemKinds[domain.CodeInternal]
 	}
+	if e.Code == domain.CodeValidation && e.Unprocessable {
+		// Well-formed input the upstream refused (SPEC §4): 422, not 400.
+		kind.status = http.StatusUnprocessableEntity
+	}
 	if kind.status >= 500 {
 		// Upstream failures are expected weather (WARN); ERROR is kept for
 		// what is wrong with the gateway itself.
@@ -95,26 +69,13 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 			slog.String("code", string(e.Code)),
 			slog.String("error", e.Error()))
 	}
-	p := Problem{
-		Type:      "/problems/" + string(e.Code),
-		Title:     kind.title,
-		Status:    kind.status,
-		Detail:    e.Message,
-		RequestID: RequestID(r.Context()),
-		Errors:    e.Fields,
-	}
-	if p.Detail == "" {
-		p.Detail = kind.title
-	}
-	if e.NotRetriable {
-		p.Retriable = new(bool)
-	}
+	p := problemOf(e, kind, RequestID(r.Context()))
 	h := w.Header()
 	if kind.status == http.StatusTooManyRequests || kind.status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", retryAfterSeconds(e.RetryAfter))
 	}
 	if kind.status == http.StatusUnauthorized {
-		h.Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+		h.Set("WWW-Authenticate", bearerChallenge(r, e.Message))
 	}
 	// A problem must never be cached or revalidated as the resource.
 	h.Del("ETag")
@@ -125,6 +86,44 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	w.WriteHeader(kind.status)
 	_ = json.NewEncoder(w).Encode(p)
 }
+
+// problemOf is the problem document of e, whose row in the slug table is
+// kind.
+func problemOf(e *domain.Error, kind problemKind, requestID string) Problem {
+	p := Problem{
+		Type:      "/problems/" + string(e.Code),
+		Title:     kind.title,
+		Status:    kind.status,
+		Detail:    e.Message,
+		RequestID: requestID,
+		Errors:    e.Fields,
+	}
+	if p.Detail == "" {
+		p.Detail = kind.title
+	}
+	if e.NotRetriable {
+		p.Retriable = new(bool)
+	}
+	return p
+}
+
+// ExampleProblem is the problem document the gateway sends for e, with a
+// fixed request id: the OpenAPI document's error examples are built with
+// it (internal/tools/openapifix), so they cannot drift from the slug
+// table. An e whose code is not in the table is an error.
+func ExampleProblem(e *domain.Error) (Problem, error) {
+	kind, ok := problemKinds[e.Code]
+	if !ok {
+		return Problem{}, fmt.Errorf("handlers: no problem kind for %q", e.Code)
+	}
+	if e.Code == domain.CodeValidation && e.Unprocessable {
+		kind.status = http.StatusUnprocessableEntity
+	}
+	return problemOf(e, kind, "3f2a9c0e8b7d4e61a5c2f0d9b8e7a6c5"), nil
+}
+
+// CSVHeader returns the header row of a CSV export, for its documentation.
+func CSVHeader() []string { return append([]string(nil), csvHeader...) }
 
 // retryAfterSeconds renders d as whole seconds, rounded up, at least 1.
 func retryAfterSeconds(d time.Duration) string {

@@ -33,6 +33,9 @@ func (s *Server) routes() chi.Router {
 	r.Get("/openapi.json", s.openAPI("application/json", s.openAPIJSON))
 	r.Get("/docs", http.RedirectHandler("/docs/", http.StatusMovedPermanently).ServeHTTP)
 	r.Get("/docs/*", s.docs())
+	r.Get("/problems", http.RedirectHandler("/problems/", http.StatusMovedPermanently).ServeHTTP)
+	r.Get("/problems/", s.handle(s.problemList))
+	r.Get("/problems/{slug}", s.handle(s.problemDoc))
 
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.authenticate, s.limitInbound)
@@ -62,7 +65,7 @@ func (s *Server) routes() chi.Router {
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
-	return domain.Errorf(domain.CodeNotFound, "no resource at this path")
+	return domain.Errorf(domain.CodeNotFound, "no resource at this path; the API reference is at /docs")
 }
 
 // methodNotAllowed answers 405 with the Allow header listing the methods the

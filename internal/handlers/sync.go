@@ -95,11 +95,8 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request) error {
 //	@Security		bearerauth
 //	@Param			id	path		string	true	"Phonewagon call id"	example(12450)
 //	@Success		200	{object}	domain.Call
-//	@Success		304	"not modified (If-None-Match matched the ETag)"
-//	@Header			200	{string}	ETag		"validator of the body; send it back in If-None-Match"
 //	@Header			200	{string}	X-Cache		"MIRROR"
-//	@Header			200	{string}	X-Synced-At	"RFC 3339 time of the last successful follow"
-//	@Header			200	{string}	X-Upstream-Budget-Remaining	"Phonewagon requests left in the window, as this replica last saw"
+//	@Header			200	{string}	X-Synced-At	"RFC 3339 time of the mirror's last successful follow"
 //	@Failure		401	{object}	Problem	"missing or invalid token"
 //	@Failure		403	{object}	Problem	"scope missing, unknown tenant, no Phonewagon account, or no mirror (mirror-not-configured)"
 //	@Failure		404	{object}	Problem	"the mirror holds no such call"

@@ -107,6 +107,7 @@ func TestActionValidation(t *testing.T) {
 		{"a first name over 256 characters is unprocessable", "/share/new-contact", body(`, "first_name": "` + strings.Repeat("é", 257) + `"`), 422, "first_name"},
 		{"a first name of 256 characters is accepted", "/share/new-contact", body(`, "first_name": "` + strings.Repeat("é", 256) + `"`), 200, ""},
 		{"an invalid email is unprocessable", "/share/new-contact", body(`, "email": "not-an-email"`), 422, "email"},
+		{"a bday that is not a date is unprocessable", "/share/new-contact", body(`, "bday": "1990-02-30"`), 422, "bday"},
 		{"a non-string name is unprocessable", "/share/new-contact", body(`, "last_name": 7`), 422, "last_name"},
 		{"tags that are not strings are unprocessable", "/share/new-contact", body(`, "tags": [1, 2]`), 422, "tags"},
 		{"the documented tags key is accepted", "/share/new-contact", body(`, "tags": ["vip", "lead"]`), 200, ""},

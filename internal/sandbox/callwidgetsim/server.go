@@ -37,6 +37,11 @@ type User struct {
 	// Seed, with Email, seeds the user's lookups: two users never share
 	// them, and the same user always gets the same ones.
 	Seed int64
+	// Examples adds the records the vendor docs' and the gateway's API
+	// examples name (see DocsExamples), so that each example works as
+	// written against this user. Other users never hold them, which keeps
+	// every user's installs its own.
+	Examples bool
 }
 
 // Config configures a Server. Zero fields mean the documented defaults.
@@ -100,7 +105,11 @@ func New(cfg Config) (*Server, error) {
 		tokens:  newTokenStore(cfg.TokenTTL, cfg.RefreshTTL),
 	}
 	for _, u := range cfg.Users {
-		s.users[u.Email] = &user{email: u.Email, password: u.Password, data: generate(u)}
+		data := generate(u)
+		if u.Examples {
+			data = withExamples(data)
+		}
+		s.users[u.Email] = &user{email: u.Email, password: u.Password, data: data}
 	}
 	return s, nil
 }

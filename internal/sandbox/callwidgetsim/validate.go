@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/mail"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -62,7 +63,11 @@ func parseAction(spec actionSpec, body map[string]any) (actionInput, fieldErrors
 		}
 	}
 	in.department = optString(body, "department", 0, errs)
-	in.bday = optString(body, "bday", 0, errs)
+	if in.bday = optString(body, "bday", 0, errs); in.bday != nil {
+		if _, err := time.Parse(time.DateOnly, *in.bday); err != nil {
+			errs.add("bday", "The bday is not a valid date.")
+		}
+	}
 	if spec.message {
 		in.message = optString(body, "message", 0, errs)
 	}

@@ -1,5 +1,7 @@
 package phonewagonsim
 
+import "slices"
+
 // Company is a Phonewagon company as GET /companies returns it: the docs give
 // integer ids.
 type Company struct {
@@ -90,4 +92,99 @@ func (s *Server) Dataset(clientID string) (Dataset, bool) {
 	d.Campaigns = append([]Campaign(nil), d.Campaigns...)
 	d.Calls = append([]Call(nil), acct.callsAt(s.now())...)
 	return d, true
+}
+
+// The companies and campaign the vendor docs' examples name: GET /companies
+// answers 1001 "Phonewagon" and 9812 "Jake's rake company", GET /campaigns
+// answers s2212 "Facebook" (for the first company, say the examples of the
+// gateway's API).
+var (
+	docsCompanies = []Company{{ID: 1001, Name: "Phonewagon"}, {ID: 9812, Name: "Jake's rake company"}}
+	docsCampaign  = Campaign{ID: "s2212", Name: "Facebook", CompanyID: 1001}
+)
+
+// withExamples returns d with its first two companies renamed to
+// docsCompanies and the first campaign of the first company to
+// docsCampaign, their calls following. A generated company or campaign
+// that already had an example's id takes the renamed one's old id, so ids
+// stay unique. d needs two companies and a campaign for the first; with
+// fewer it is returned as is.
+func withExamples(d Dataset) Dataset {
+	if len(d.Companies) < len(docsCompanies) {
+		return d
+	}
+	first := slices.IndexFunc(d.Campaigns, func(c Campaign) bool { return c.CompanyID == d.Companies[0].ID })
+	if first < 0 {
+		return d
+	}
+	out := Dataset{AccountID: d.AccountID, Companies: slices.Clone(d.Companies),
+		Campaigns: slices.Clone(d.Campaigns), Calls: slices.Clone(d.Calls)}
+
+	companyIDs := exampleCompanyIDs(out.Companies)
+	for i := range out.Companies {
+		if i < len(docsCompanies) {
+			out.Companies[i].Name = docsCompanies[i].Name
+		}
+		if id, ok := companyIDs[out.Companies[i].ID]; ok {
+			out.Companies[i].ID = id
+		}
+	}
+	for i := range out.Campaigns {
+		if id, ok := companyIDs[out.Campaigns[i].CompanyID]; ok {
+			out.Campaigns[i].CompanyID = id
+		}
+	}
+
+	campaignIDs := map[string]string{}
+	oldCampaign := out.Campaigns[first].ID
+	campaignIDs[oldCampaign] = docsCampaign.ID
+	if clash := slices.IndexFunc(out.Campaigns, func(c Campaign) bool { return c.ID == docsCampaign.ID }); clash >= 0 && clash != first {
+		campaignIDs[docsCampaign.ID] = oldCampaign
+	}
+	for i := range out.Campaigns {
+		if id, ok := campaignIDs[out.Campaigns[i].ID]; ok {
+			out.Campaigns[i].ID = id
+		}
+	}
+	out.Campaigns[first].Name = docsCampaign.Name
+
+	for i := range out.Calls {
+		c := &out.Calls[i]
+		if id, ok := companyIDs[c.CompanyID]; ok {
+			c.CompanyID = id
+		}
+		if id, ok := campaignIDs[c.CampaignID]; ok {
+			c.CampaignID = id
+		}
+		if c.CampaignID == docsCampaign.ID {
+			c.CampaignName = docsCampaign.Name
+		}
+	}
+	return out
+}
+
+// exampleCompanyIDs maps old company ids to new ones: the first companies
+// take docsCompanies' ids, and a later company that already had one of
+// those takes an id the first ones gave up.
+func exampleCompanyIDs(cs []Company) map[int64]int64 {
+	taken := map[int64]bool{}
+	for _, ex := range docsCompanies {
+		taken[ex.ID] = true
+	}
+	moves := map[int64]int64{}
+	var freed []int64
+	for i, ex := range docsCompanies {
+		if old := cs[i].ID; old != ex.ID {
+			moves[old] = ex.ID
+			if !taken[old] {
+				freed = append(freed, old)
+			}
+		}
+	}
+	for _, c := range cs[len(docsCompanies):] {
+		if taken[c.ID] {
+			moves[c.ID], freed = freed[0], freed[1:]
+		}
+	}
+	return moves
 }

@@ -37,6 +37,10 @@ type Account struct {
 	// DefaultCalls, at most 1,000,000): 100k or more make a large history
 	// for backfill tests and benchmarks, generated in well under a second.
 	Calls int
+	// Examples makes the account's first companies and campaign the ones
+	// the vendor docs' examples name (see withExamples), so that each
+	// example works as written against it.
+	Examples bool
 
 	// ArrivalEvery, when positive, makes the account live: new calls
 	// arrive after Config.LiveFrom, on average one per ArrivalEvery (whole
@@ -136,6 +140,11 @@ func New(cfg Config) (*Server, error) {
 			a.Calls = DefaultCalls
 		}
 		data, lines := generate(a, cfg.Anchor)
+		if a.Examples {
+			ex := withExamples(data)
+			lines = relabelLines(lines, data.Campaigns, ex.Campaigns)
+			data = ex
+		}
 		acct := &account{secret: a.ClientSecret, data: data}
 		if a.ArrivalEvery > 0 {
 			var firstID int64 = 5000
@@ -241,3 +250,24 @@ func (s *Server) InjectFault(f fault.Fault) { s.faults.Inject(f) }
 
 // ClearFault removes the injected fault and releases requests it hangs.
 func (s *Server) ClearFault() { s.faults.Clear() }
+
+// relabelLines gives the tracking lines the campaigns of the examples
+// (withExamples renames and renumbers campaigns in place, so before[i] is
+// after[i]): a live account's new calls then carry the same company ids and
+// campaign names as its history.
+func relabelLines(lines []line, before, after []Campaign) []line {
+	renamed := make(map[string]Campaign, len(before))
+	for i := range before {
+		if i < len(after) {
+			renamed[before[i].ID] = after[i]
+		}
+	}
+	out := make([]line, len(lines))
+	for i, l := range lines {
+		if c, ok := renamed[l.campaign.ID]; ok {
+			l.campaign = c
+		}
+		out[i] = l
+	}
+	return out
+}

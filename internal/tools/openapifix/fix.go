@@ -30,6 +30,14 @@ func fix(in []byte) ([]byte, error) {
 	})
 	problemResponses(root)
 	dropEmptyExternalDocs(root)
+	requiredResponseFields(root)
+	closedRequestBodies(root)
+	timeFormats(root)
+	if err := completeResponses(root); err != nil {
+		return nil, err
+	}
+	headerComponents(root)
+	streamMedia(root)
 
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)

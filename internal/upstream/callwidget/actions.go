@@ -114,6 +114,10 @@ func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, *R
 	}
 	defer closeBody(hresp)
 	resp := &Response{Response: hresp}
+	if hresp.StatusCode == http.StatusUnprocessableEntity {
+		// The caller's input was refused and nothing was done (see refusal.go).
+		return nil, resp, refusalError(hresp)
+	}
 	if err := checkResponse(hresp, c.now()); err != nil {
 		return nil, resp, err
 	}

@@ -27,4 +27,8 @@
 //     ids are served as strings. An empty name or label is null.
 //   - A bad login is documented only as "401 Unauthorized"; any 4xx but 408
 //     and 429 from a token endpoint counts as the credentials being refused.
+//   - No 422 is documented, yet the API refuses input it cannot use (an
+//     install that is not the account's) with Laravel's 422 body: that is
+//     the caller's validation error, on the gateway's field names (see
+//     refusal.go), never an upstream failure.
 package callwidget
