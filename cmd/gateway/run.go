@@ -64,17 +64,23 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			return err
 		}
 	}
-	tenants, err := buildTenants(cfg, st, m, logger, tracing)
+	ms := newMirrors(st.mirror, m, logger)
+	tenants, err := buildTenants(cfg, st, ms, m, logger, tracing)
 	if err != nil {
 		return err
 	}
+	stopSync := ms.start(ctx)
+	defer stopSync() // before the stores close
 	h, err := handlers.New(handlers.Config{
-		Logger:           logger,
-		Metrics:          m,
-		Verifier:         verifier,
-		Tenants:          tenants,
-		OpenAPIYAML:      api.OpenAPIYAML(),
-		CursorKey:        cursorKey(cfg, logger),
+		Logger:      logger,
+		Metrics:     m,
+		Verifier:    verifier,
+		Tenants:     tenants,
+		OpenAPIYAML: api.OpenAPIYAML(),
+		CursorKey:   cursorKey(cfg, logger),
+		// A no-cache mirror read waits for its follow as long as a live
+		// upstream request may take.
+		MirrorFollowWait: cfg.UpstreamTimeout,
 		Cache:            st.cache,
 		Idempotency:      st.idem,
 		IdempotencyLease: cfg.IdempotencyLease,

@@ -19,7 +19,8 @@ import (
 
 // buildTenants turns the configured tenants into the handlers' view: one set
 // of upstream clients per tenant, all sharing one bounded transport.
-func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.Logger, tr *telemetry.Tracing) (map[string]*handlers.Tenant, error) {
+// Each Phonewagon account with a mirror block gets its mirror from ms.
+func buildTenants(cfg *config.Config, st *stores, ms *mirrors, m *metrics.Metrics, logger *slog.Logger, tr *telemetry.Tracing) (map[string]*handlers.Tenant, error) {
 	transport := tr.Transport(upstreamhttp.Timed(upstreamhttp.NewTransport()))
 	out := make(map[string]*handlers.Tenant, len(cfg.Tenants))
 	budgets := map[string]*ratelimit.Budget{} // one per Phonewagon account, shared by its tenants
@@ -88,7 +89,15 @@ func buildTenants(cfg *config.Config, st *stores, m *metrics.Metrics, logger *sl
 			if err != nil {
 				return nil, err
 			}
-			ht.Phonewagon = phonewagon.NewService(c, br)
+			svc := phonewagon.NewService(c, br)
+			ht.Phonewagon = svc
+			if pw.Mirror != nil {
+				r, err := ms.forAccount(pw, svc)
+				if err != nil {
+					return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
+				}
+				ht.Mirror = r
+			}
 		}
 		out[t.ID] = ht
 	}

@@ -82,6 +82,9 @@ type Phonewagon struct {
 	// BudgetPerMinute is the most upstream requests this account may make in
 	// any sliding 60-second window, across every tenant that shares it.
 	BudgetPerMinute int
+	// Mirror is nil when the account keeps no mirror of its call history
+	// (SPEC §7); tenants sharing the account have equal Mirror settings.
+	Mirror *Mirror
 }
 
 // Account returns the key that identifies the Phonewagon account behind p:
@@ -110,17 +113,25 @@ func (p *Phonewagon) Account() string {
 
 // String implements fmt.Stringer without the client secret.
 func (p Phonewagon) String() string {
-	return fmt.Sprintf("phonewagon{base_url: %s, client_id: %s, client_secret: %s, budget_per_minute: %d}",
-		urlString(p.BaseURL), p.ClientID, p.ClientSecret, p.BudgetPerMinute)
+	mirror := "none"
+	if p.Mirror != nil {
+		mirror = p.Mirror.String()
+	}
+	return fmt.Sprintf("phonewagon{base_url: %s, client_id: %s, client_secret: %s, budget_per_minute: %d, mirror: %s}",
+		urlString(p.BaseURL), p.ClientID, p.ClientSecret, p.BudgetPerMinute, mirror)
 }
 
 // LogValue implements slog.LogValuer without the client secret.
 func (p Phonewagon) LogValue() slog.Value {
-	return slog.GroupValue(
+	attrs := []slog.Attr{
 		slog.String("base_url", urlString(p.BaseURL)),
 		slog.String("client_id", p.ClientID),
 		slog.Int("budget_per_minute", p.BudgetPerMinute),
-	)
+	}
+	if p.Mirror != nil {
+		attrs = append(attrs, slog.Any("mirror", *p.Mirror))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // defaultPort is the port a scheme implies, for Account's normalization.

@@ -14,7 +14,7 @@ import (
 //
 //	@Summary		Export calls
 //	@ID				exportCalls
-//	@Description	Every call matching the filters, all upstream pages, streamed as they arrive: NDJSON (one call per line, the default) or CSV (with its header row first, even when no call matches) when `Accept` prefers `text/csv`. `Accept` q-values are honoured; an `Accept` that allows neither type gets NDJSON. Every call appears exactly once, newest first. The export starts once a first Phonewagon budget slot is free within 2 s (else 503); once streaming, it waits for the budget between pages for as long as the client stays connected. Paging upstream stops when the client goes away. Any other upstream failure after the stream has begun aborts the connection, so a partial export never looks complete. `HEAD` answers the headers without reading any call or spending budget. Scope `calls:read`.
+//	@Description	Every call matching the filters, all upstream pages, streamed as they arrive: NDJSON (one call per line, the default) or CSV (with its header row first, even when no call matches) when `Accept` prefers `text/csv`. `Accept` q-values are honoured; an `Accept` that allows neither type gets NDJSON. Every call appears exactly once, newest first. The export starts once a first Phonewagon budget slot is free within 2 s (else 503); once streaming, it waits for the budget between pages for as long as the client stays connected. Paging upstream stops when the client goes away. Any other upstream failure after the stream has begun aborts the connection, so a partial export never looks complete. `HEAD` answers the headers without reading any call or spending budget. When the account's call-history mirror covers the window, the export is read from it (`X-Cache: MIRROR`), without upstream requests or budget. Scope `calls:read`.
 //	@Tags			phonewagon
 //	@Produce		application/x-ndjson,text/csv
 //	@Security		bearerauth
@@ -23,6 +23,9 @@ import (
 //	@Param			since		query		string	false	"RFC 3339 time, inclusive"	format(date-time)
 //	@Param			until		query		string	false	"RFC 3339 time, exclusive"	format(date-time)
 //	@Success		200			{string}	string	"one JSON call per line, or CSV with a header row"
+//	@Header			200			{string}	X-Cache							"MIRROR when read from the call-history mirror"
+//	@Header			200			{string}	X-Synced-At						"on MIRROR answers: RFC 3339 time of the mirror's last successful follow"
+//	@Header			200			{string}	X-Upstream-Budget-Remaining		"Phonewagon requests left in the window, as this replica last saw"
 //	@Failure		400			{object}	Problem	"invalid filter"
 //	@Failure		401			{object}	Problem	"missing or invalid token"
 //	@Failure		403			{object}	Problem	"scope missing, unknown tenant, or no Phonewagon account"
@@ -40,13 +43,20 @@ func (s *Server) exportCalls(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	media := negotiateExport(r.Header.Get("Accept"))
+	ctx := r.Context()
+	mq, st, mirrored := s.mirrorPlan(ctx, t, pw, f)
 	if r.Method == http.MethodHead {
 		// HEAD reads no call: no upstream request, no budget slot.
 		setExportHeaders(w, t, media)
+		if mirrored {
+			setMirrorHeaders(w, t, st)
+		}
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	ctx := r.Context()
+	if mirrored {
+		return s.exportMirror(w, r, t, media, mq, st)
+	}
 	// The first page is fetched before any byte is written, so that its
 	// failure (a budget with no slot free within its wait included) is
 	// still an ordinary problem response.

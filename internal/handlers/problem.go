@@ -52,6 +52,7 @@ var problemKinds = map[domain.Code]problemKind{
 	domain.CodeUpstreamError:         {http.StatusBadGateway, "Upstream error"},
 	domain.CodeIdempotencyKeyReused:  {http.StatusUnprocessableEntity, "Idempotency key reused with another request"},
 	domain.CodeIdempotencyKeyInUse:   {http.StatusConflict, "Idempotency key in use"},
+	domain.CodeMirrorNotConfigured:   {http.StatusForbidden, "No call-history mirror for this tenant"},
 	domain.CodeInternal:              {http.StatusInternalServerError, "Internal error"},
 }
 

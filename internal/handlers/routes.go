@@ -50,6 +50,8 @@ func (s *Server) routes() chi.Router {
 		r.With(s.requireScope(auth.ScopeCallsRead)).Group(func(r chi.Router) {
 			r.Get("/calls", s.handle(s.listCalls))
 			r.Get("/calls/export", s.handle(s.exportCalls))
+			r.Get("/calls/{id}", s.handle(s.getCall))
+			r.Get("/sync", s.handle(s.getSync))
 		})
 		r.With(s.requireScope(auth.ScopeCallsWrite)).Post("/calls", s.handle(s.createCall()))
 		r.With(s.requireScope(auth.ScopeMessagesSend)).Post("/messages", s.handle(s.sendMessage()))

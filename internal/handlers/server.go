@@ -50,6 +50,9 @@ type Tenant struct {
 	RateLimitPerMinute int
 	CallWidget         CallWidgetService
 	Phonewagon         PhonewagonService
+	// Mirror is the Phonewagon account's call-history mirror; nil when the
+	// account has none (SPEC §7).
+	Mirror CallMirror
 }
 
 // Config wires a Server. Logger, Metrics, Verifier and OpenAPIYAML are
@@ -75,6 +78,10 @@ type Config struct {
 	// CursorKey signs calls cursors; at least 32 bytes, the same on every
 	// replica so a cursor from one is accepted by another.
 	CursorKey []byte
+	// MirrorFollowWait bounds how long a Cache-Control: no-cache read of a
+	// mirror waits for its follow before answering with what is held;
+	// 0 means 10 s.
+	MirrorFollowWait time.Duration
 	// Tracing, when on, opens a server span per request (see tracing.go);
 	// nil or off installs nothing.
 	Tracing *telemetry.Tracing
@@ -93,9 +100,11 @@ type Server struct {
 	idempotency idempotency.Store
 	cache       *cache.Cache
 	idemLease   time.Duration
-	limiters    map[string]*httprate.RateLimiter
-	router      chi.Router
-	tracing     *telemetry.Tracing
+	// mirrorFollowWait bounds the follow before a no-cache mirror read.
+	mirrorFollowWait time.Duration
+	limiters         map[string]*httprate.RateLimiter
+	router           chi.Router
+	tracing          *telemetry.Tracing
 
 	exportTuning // zero in production; see export_pace.go
 }
@@ -132,6 +141,9 @@ func New(cfg Config) (*Server, error) {
 		idempotency: cfg.Idempotency,
 		idemLease:   cmp.Or(cfg.IdempotencyLease, idempotency.DefaultLease),
 		tracing:     cfg.Tracing,
+	}
+	if s.mirrorFollowWait = cfg.MirrorFollowWait; s.mirrorFollowWait <= 0 {
+		s.mirrorFollowWait = defaultMirrorFollowWait
 	}
 	if s.cache = cfg.Cache; s.cache == nil {
 		if s.cache, err = cache.New(cache.Config{}); err != nil {

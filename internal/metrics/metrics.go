@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -37,6 +38,15 @@ type Metrics struct {
 	// TokenLogins and TokenRefreshes count CallWidget token acquisitions.
 	TokenLogins    *prometheus.CounterVec
 	TokenRefreshes *prometheus.CounterVec
+	// MirrorSyncRequests counts the call-history mirror's sync requests by
+	// account (client id), kind (backfill, follow, revisit) and outcome (ok,
+	// refused by the budget's background lane, error).
+	MirrorSyncRequests *prometheus.CounterVec
+	// MirrorLeaseChanges counts this replica taking (acquired) and losing or
+	// giving up (released) an account's mirror lease.
+	MirrorLeaseChanges *prometheus.CounterVec
+
+	mirrors *mirrorCollector // the mirror gauges read at scrape (mirror.go)
 }
 
 // New registers every collector, plus the Go and process collectors, on a
@@ -86,12 +96,22 @@ func New() *Metrics {
 			Name: "switchboard_callwidget_token_refreshes_total",
 			Help: "CallWidget token refreshes, by tenant.",
 		}, []string{"tenant"}),
+		MirrorSyncRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_mirror_sync_requests_total",
+			Help: "Upstream requests of the call-history mirror's sync, by Phonewagon account (client id), kind (backfill, follow, revisit) and outcome (ok, refused, error).",
+		}, []string{"account", "kind", "outcome"}),
+		MirrorLeaseChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_mirror_lease_changes_total",
+			Help: "Times this replica took (acquired) or lost or gave up (released) a mirror lease, by Phonewagon account (client id).",
+		}, []string{"account", "change"}),
+		mirrors: newMirrorCollector(time.Now),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.HTTPRequests, m.HTTPDuration, m.UpstreamRequests, m.UpstreamDuration,
 		m.CacheResults, m.BudgetRemaining, m.BudgetWaits, m.BreakerState, m.TokenLogins, m.TokenRefreshes,
+		m.MirrorSyncRequests, m.MirrorLeaseChanges, m.mirrors,
 	)
 	return m
 }
