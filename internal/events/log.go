@@ -64,7 +64,9 @@ type id struct{ ms, seq uint64 }
 // zeroID precedes every event id.
 const zeroID = "0-0"
 
-func (i id) String() string { return strconv.FormatUint(i.ms, 10) + "-" + strconv.FormatUint(i.seq, 10) }
+func (i id) String() string {
+	return strconv.FormatUint(i.ms, 10) + "-" + strconv.FormatUint(i.seq, 10)
+}
 
 func (i id) less(j id) bool { return i.ms < j.ms || (i.ms == j.ms && i.seq < j.seq) }
 
