@@ -137,3 +137,15 @@ func (l *MemoryLog) Last(ctx context.Context, account string) (string, error) {
 	}
 	return s.events[len(s.events)-1].ID, nil
 }
+
+// get returns one kept event by id.
+func (l *MemoryLog) get(account, eventID string) (Event, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.stream(account)
+	i := sort.Search(len(s.events), func(i int) bool { return !Before(s.events[i].ID, eventID) })
+	if i < len(s.events) && s.events[i].ID == eventID {
+		return s.events[i], true
+	}
+	return Event{}, false
+}
