@@ -92,6 +92,9 @@ type Config struct {
 	// (default and maximum 15 s); EventsWriteTimeout bounds each of its
 	// writes (default 30 s).
 	EventsHeartbeat, EventsWriteTimeout time.Duration
+	// Webhooks reports GET /v1/webhooks; nil answers every tenant
+	// mirror-not-configured (no webhooks).
+	Webhooks WebhookStatuses
 }
 
 // Server is the gateway's http.Handler. It is safe for concurrent use.
@@ -115,6 +118,7 @@ type Server struct {
 	// events serves /v1/events (events.go).
 	events                              EventHub
 	eventsHeartbeat, eventsWriteTimeout time.Duration
+	webhooks                            WebhookStatuses
 
 	exportTuning // zero in production; see export_pace.go
 }
@@ -155,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 	if s.mirrorFollowWait = cfg.MirrorFollowWait; s.mirrorFollowWait <= 0 {
 		s.mirrorFollowWait = defaultMirrorFollowWait
 	}
-	s.events = cfg.Events
+	s.events, s.webhooks = cfg.Events, cfg.Webhooks
 	if s.eventsHeartbeat = cfg.EventsHeartbeat; s.eventsHeartbeat <= 0 || s.eventsHeartbeat > defaultEventsHeartbeat {
 		s.eventsHeartbeat = defaultEventsHeartbeat
 	}
