@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"switchboard/internal/clocktest"
 )
 
 // mirrorReplicaEnv is the environment of one replica of a Redis-backed
@@ -31,11 +33,12 @@ func TestThreeReplicasOnRedisServeTheSameMirror(t *testing.T) {
 	}
 	tok := token(t, "acme", "calls:read")
 
+	holder := -1
 	t.Run("one replica syncs the account", func(t *testing.T) {
 		holders := 0
-		for _, g := range gs {
-			if strings.Contains(g.metrics(), `switchboard_mirror_lease_changes_total{account="acme-client",change="acquired"} 1`) {
-				holders++
+		for i, g := range gs {
+			if holdsLease(g, "acme-client") {
+				holders, holder = holders+1, i
 			}
 		}
 		if holders != 1 {
@@ -100,4 +103,30 @@ func TestThreeReplicasOnRedisServeTheSameMirror(t *testing.T) {
 			t.Fatalf("upstream /calls requests for 12 no-cache callers on 3 replicas: got %d, want 1 (2 when a poll splits them)", got)
 		}
 	})
+	t.Run("when the syncing replica stops, another takes over and keeps following", func(t *testing.T) {
+		if holder < 0 {
+			t.Skip("no single holder")
+		}
+		stopped := time.Now().UTC().Truncate(time.Second)
+		gs[holder].stop()
+		rest := slices.Delete(slices.Clone(gs), holder, holder+1)
+		clocktest.Eventually(t, 10*time.Second, "another replica takes the lease over", func() bool {
+			return holdsLease(rest[0], "acme-client") || holdsLease(rest[1], "acme-client")
+		})
+		resp, body := rest[0].get(t, "/v1/calls?limit=2", tok, "Cache-Control", "no-cache")
+		if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MIRROR" {
+			t.Fatalf("got %d X-Cache %q %s", resp.StatusCode, resp.Header.Get("X-Cache"), truncate(body))
+		}
+		if at, err := time.Parse(time.RFC3339, resp.Header.Get("X-Synced-At")); err != nil || at.Before(stopped) {
+			t.Fatalf("X-Synced-At: got %q, want a follow at or after the holder stopped (%s)", resp.Header.Get("X-Synced-At"), stopped)
+		}
+	})
+}
+
+// holdsLease reports whether g took account's mirror lease and has not
+// given it up since.
+func holdsLease(g *gateway, account string) bool {
+	m := g.metrics()
+	return strings.Contains(m, `switchboard_mirror_lease_changes_total{account="`+account+`",change="acquired"} 1`) &&
+		!strings.Contains(m, `switchboard_mirror_lease_changes_total{account="`+account+`",change="released"}`)
 }

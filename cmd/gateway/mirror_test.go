@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"switchboard/internal/clocktest"
 )
 
 func TestAFullWalkOfAMirroredTenantMakesNoUpstreamCallsRequest(t *testing.T) {
@@ -122,15 +124,10 @@ func TestMirrorCursorsStayValidAndPagesDoNotShiftWhileCallsArrive(t *testing.T) 
 		if page != 0 {
 			return
 		}
-		for deadline := time.Now().Add(10 * time.Second); ; {
-			if d, _ := up.pw.Dataset("acme-client"); len(d.Calls) > held+3 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("no call arrived upstream within 10 s")
-			}
-			time.Sleep(20 * time.Millisecond) // polling the simulator's clock-driven arrivals, bounded
-		}
+		clocktest.Eventually(t, 10*time.Second, "new calls arrive upstream", func() bool {
+			d, _ := up.pw.Dataset("acme-client")
+			return len(d.Calls) > held+3
+		})
 	}
 	walked := walkMirror(t, []*gateway{g}, tok, "limit=25", arrived, "Cache-Control", "no-cache")
 	if i := inServingOrder(t, walked); i >= 0 {

@@ -12,6 +12,7 @@ import (
 	"switchboard/internal/config"
 	"switchboard/internal/metrics"
 	"switchboard/internal/mirror"
+	"switchboard/internal/storehealth"
 )
 
 // syncerTuning, when set (tests only), adjusts every syncer's config before
@@ -23,6 +24,7 @@ var syncerTuning func(*mirror.SyncerConfig)
 // run on every replica (the lease lets one of them work at a time).
 type mirrors struct {
 	store   mirrorStore
+	health  *storehealth.Health // nil without Redis
 	owner   string
 	metrics *metrics.Metrics
 	logger  *slog.Logger
@@ -30,8 +32,8 @@ type mirrors struct {
 	syncers []*mirror.Syncer
 }
 
-func newMirrors(store mirrorStore, m *metrics.Metrics, logger *slog.Logger) *mirrors {
-	return &mirrors{store: store, owner: replicaName(), metrics: m, logger: logger,
+func newMirrors(st *stores, m *metrics.Metrics, logger *slog.Logger) *mirrors {
+	return &mirrors{store: st.mirror, health: st.health, owner: replicaName(), metrics: m, logger: logger,
 		readers: make(map[string]*mirror.Reader)}
 }
 
@@ -67,7 +69,7 @@ func (ms *mirrors) forAccount(pw *config.Phonewagon, upstream mirror.CallLister)
 	if err != nil {
 		return nil, fmt.Errorf("mirror of %s: %w", label, err)
 	}
-	r := &mirror.Reader{Store: ms.store, Follows: ms.store, Account: account}
+	r := &mirror.Reader{Store: ms.store, Follows: ms.store, Account: account, Health: ms.health}
 	retention := pw.Mirror.Retention
 	ms.metrics.WatchMirror(label, func(ctx context.Context) (metrics.MirrorSnapshot, error) {
 		st, err := r.State(ctx)

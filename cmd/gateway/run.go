@@ -64,7 +64,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			return err
 		}
 	}
-	ms := newMirrors(st.mirror, m, logger)
+	ms := newMirrors(st, m, logger)
 	tenants, err := buildTenants(cfg, st, ms, m, logger, tracing)
 	if err != nil {
 		return err

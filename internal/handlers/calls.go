@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -69,11 +71,22 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
 				return &domain.Error{Code: domain.CodeInvalidCursor,
 					Message: "cursor is not valid for this request; start again without it"}
 			}
-			return s.serveMirrorPage(w, r, t, f, digest, mirrorQueryOf(p, f), s.mirrorState(r.Context(), t))
+			err := s.serveMirrorPage(w, r, t, f, digest, mirrorQueryOf(p, f), s.mirrorState(r.Context(), t))
+			if errors.Is(err, errMirrorRead) {
+				return mirrorUnavailable(err) // a keyset page exists only in the mirror
+			}
+			return err
 		}
 		q = p.upstreamQuery()
 	} else if mq, st, ok := s.mirrorPlan(r.Context(), t, pw, f); ok {
-		return s.serveMirrorPage(w, r, t, f, digest, mq, st)
+		err := s.serveMirrorPage(w, r, t, f, digest, mq, st)
+		if !errors.Is(err, errMirrorRead) || r.Context().Err() != nil {
+			return err
+		}
+		// The shared state failed between the state and the page: a
+		// first page is the upstream's to answer, as without a mirror.
+		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "mirror unreadable; answering from the upstream",
+			slog.String("request_id", RequestID(r.Context())), slog.String("error", err.Error()))
 	}
 	return s.serveCached(w, r, t, callsCacheKey(t, digest, q), func(ctx context.Context) (page, error) {
 		res, err := pw.Calls(ctx, q)

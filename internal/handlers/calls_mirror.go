@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,8 +18,8 @@ import (
 // (the shared state failed while a mirror cursor was being followed).
 const mirrorRetryAfter = 5 * time.Second
 
-// xcacheMirror and the other header values of mirror answers, shared so
-// that they allocate nothing per request.
+// xcacheMirror is the X-Cache value of mirror answers, shared so that it
+// allocates nothing per request (never modified; see xcacheValues).
 var xcacheMirror = []string{"MIRROR"}
 
 // mirrorCursorFor signs the cursor that continues a mirror walk after key:
@@ -52,7 +53,7 @@ func (s *Server) serveMirrorPage(w http.ResponseWriter, r *http.Request, t *Tena
 	q.Limit = f.Limit
 	pg, err := t.Mirror.Query(ctx, q)
 	if err != nil {
-		return mirrorUnavailable(err)
+		return fmt.Errorf("%w: %w", errMirrorRead, err)
 	}
 	list := CallList{Data: nonNil(pg.Calls)}
 	h := w.Header()
@@ -106,6 +107,10 @@ func setMirrorHeaders(w http.ResponseWriter, t *Tenant, st mirror.State) {
 	}
 	setBudgetHeader(w, t)
 }
+
+// errMirrorRead marks a failed read of the mirror before anything was
+// written: a first page may still be answered by the upstream instead.
+var errMirrorRead = errors.New("mirror read failed")
 
 // mirrorUnavailable reports a mirror read that failed (the shared state is
 // down) as a 503 to retry, never as the upstream's fault.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -44,18 +45,27 @@ func (s *Server) exportCalls(w http.ResponseWriter, r *http.Request) error {
 	}
 	media := negotiateExport(r.Header.Get("Accept"))
 	ctx := r.Context()
-	mq, st, mirrored := s.mirrorPlan(ctx, t, pw, f)
 	if r.Method == http.MethodHead {
-		// HEAD reads no call: no upstream request, no budget slot.
+		// HEAD reads no call: no upstream request, no budget slot. It says
+		// MIRROR when the mirror would answer, except with a campaign_id,
+		// whose resolution may need the (budgeted) campaign list.
 		setExportHeaders(w, t, media)
-		if mirrored {
-			setMirrorHeaders(w, t, st)
+		if f.CampaignID == "" {
+			if _, st, ok := s.mirrorPlan(ctx, t, pw, f); ok {
+				setMirrorHeaders(w, t, st)
+			}
 		}
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	if mirrored {
-		return s.exportMirror(w, r, t, media, mq, st)
+	if mq, st, mirrored := s.mirrorPlan(ctx, t, pw, f); mirrored {
+		err := s.exportMirror(w, r, t, media, mq, st)
+		if !errors.Is(err, errMirrorRead) || ctx.Err() != nil {
+			return err
+		}
+		// Nothing is written yet: the upstream exports instead.
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "mirror unreadable; exporting from the upstream",
+			slog.String("request_id", RequestID(ctx)), slog.String("error", err.Error()))
 	}
 	// The first page is fetched before any byte is written, so that its
 	// failure (a budget with no slot free within its wait included) is

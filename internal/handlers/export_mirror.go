@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bufio"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -28,7 +29,7 @@ func (s *Server) exportMirror(w http.ResponseWriter, r *http.Request, t *Tenant,
 	q.Limit = s.exportTuning.size()
 	pg, err := t.Mirror.Query(ctx, q)
 	if err != nil {
-		return mirrorUnavailable(err)
+		return fmt.Errorf("%w: %w", errMirrorRead, err)
 	}
 	infoFrom(ctx).cache = "MIRROR"
 	setExportHeaders(w, t, media)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -106,4 +107,31 @@ func flip(b byte) string {
 		return "B"
 	}
 	return "A"
+}
+
+func TestTheSyncStatusReportsTheMirrorsState(t *testing.T) {
+	at := time.Date(2026, 11, 21, 10, 15, 30, 500_000_000, time.UTC)
+	cases := []struct {
+		name string
+		st   mirror.State
+		want string
+	}{
+		{"a mirror never synced is backfilling with nothing covered",
+			mirror.State{},
+			`{"state":"backfilling","covered_from":null,"synced_at":null,"calls":7,"last_error":null}`},
+		{"a backfill that reached the beginning of history covers from the epoch",
+			mirror.State{BackfillDone: true, CoveredFrom: time.Unix(0, 0), SyncedAt: at},
+			`{"state":"following","covered_from":"1970-01-01T00:00:00Z","synced_at":"2026-11-21T10:15:30Z","calls":7,"last_error":null}`},
+		{"a failed request makes it failing and names the problem and when",
+			mirror.State{BackfillDone: true, CoveredFrom: at, SyncedAt: at, LastError: "upstream-unavailable", LastErrorAt: at},
+			`{"state":"failing","covered_from":"2026-11-21T10:15:30Z","synced_at":"2026-11-21T10:15:30Z","calls":7,"last_error":{"type":"upstream-unavailable","at":"2026-11-21T10:15:30Z"}}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := json.Marshal(syncStatusOf(c.st, 7))
+			if err != nil || string(b) != c.want {
+				t.Fatalf("got %s (%v), want %s", b, err, c.want)
+			}
+		})
+	}
 }

@@ -10,13 +10,6 @@ import (
 	"switchboard/internal/mirror"
 )
 
-// The states of a mirror, as GET /v1/sync names them.
-const (
-	syncBackfilling = "backfilling"
-	syncFollowing   = "following"
-	syncFailing     = "failing"
-)
-
 // SyncStatus is the state of the tenant's call-history mirror.
 type SyncStatus struct {
 	// State is "backfilling" until the backfill has reached the retention
@@ -44,12 +37,8 @@ type SyncError struct {
 
 // syncStatusOf renders a mirror's state for GET /v1/sync.
 func syncStatusOf(st mirror.State, calls int) SyncStatus {
-	out := SyncStatus{State: syncFollowing, Calls: calls}
-	if !st.BackfillDone {
-		out.State = syncBackfilling
-	}
+	out := SyncStatus{State: mirror.Status(st), Calls: calls}
 	if st.LastError != "" {
-		out.State = syncFailing
 		out.LastError = &SyncError{Type: st.LastError, At: st.LastErrorAt.UTC().Truncate(time.Second)}
 	}
 	if !st.CoveredFrom.IsZero() {
@@ -104,7 +93,7 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request) error {
 //	@Tags			phonewagon
 //	@Produce		json
 //	@Security		bearerauth
-//	@Param			id	path		string	true	"Phonewagon call id"	example(6315)
+//	@Param			id	path		string	true	"Phonewagon call id"	example(12450)
 //	@Success		200	{object}	domain.Call
 //	@Success		304	"not modified (If-None-Match matched the ETag)"
 //	@Header			200	{string}	ETag		"validator of the body; send it back in If-None-Match"

@@ -14,7 +14,7 @@ import (
 )
 
 // backfillDone stops a run once the backfill has completed.
-func (f *syncFixture) backfillDone(t *testing.T) func() bool {
+func (f *syncFixture) backfillDone(t testing.TB) func() bool {
 	return func() bool { return f.state(t).BackfillDone }
 }
 

@@ -20,7 +20,7 @@ func liveAccount(every, completeAfter, lateBy time.Duration) func(*phonewagonsim
 
 func TestFollowMakesANewCallReadableWithinTheSyncIntervalAnd5s(t *testing.T) {
 	f := newSyncFixture(t, liveAccount(20*time.Second, 2*time.Minute, 0),
-		func(c *SyncerConfig) { c.Retention = 200 * 24 * time.Hour })
+		func(c *SyncerConfig) { c.Retention = 200 * 24 * time.Hour; c.PollEvery = 5 * time.Second })
 	bound := f.cfg.SyncInterval + 5*time.Second
 	end := syncStart.Add(30 * time.Minute)
 	late, known := 0, map[string]bool{}
@@ -79,8 +79,9 @@ func TestFollowCatchesACallListedAfterNewerOnes(t *testing.T) {
 				cfg.Retention = 200 * 24 * time.Hour
 				cfg.Overlap = c.overlap
 				cfg.RevisitInterval = 24 * time.Hour // only the follow may catch them
+				cfg.PollEvery = 15 * time.Second
 			})
-			f.runFor(t, f.lease(t, "r1", 24*time.Hour), time.Hour)
+			f.runFor(t, f.lease(t, "r1", 24*time.Hour), 40*time.Minute)
 			// Calls of the last few minutes may still be invisible upstream
 			// or not yet followed; everything before is settled.
 			held := f.held(t)
@@ -101,10 +102,13 @@ func TestRevisitUpdatesACompletedCallWithinItsBound(t *testing.T) {
 	// Calls complete 30 min after they start: past the follow's overlap,
 	// so only the revisit can see the change.
 	const completeAfter = 30 * time.Minute
-	f := newSyncFixture(t, liveAccount(time.Minute, completeAfter, 0),
-		func(c *SyncerConfig) { c.Retention = 200 * 24 * time.Hour })
+	f := newSyncFixture(t, liveAccount(time.Minute, completeAfter, 0), func(c *SyncerConfig) {
+		c.Retention = 200 * 24 * time.Hour
+		c.SyncInterval = time.Minute // fewer follows: the revisit is under test
+		c.PollEvery = 15 * time.Second
+	})
 	bound := f.cfg.RevisitInterval + f.cfg.SyncInterval + 5*time.Second
-	end := syncStart.Add(100 * time.Minute)
+	end := syncStart.Add(80 * time.Minute)
 	stale, checked := 0, map[string]bool{}
 	var lastCheck time.Time
 	stop := func() bool {
@@ -200,4 +204,3 @@ func TestStatusNamesTheSyncState(t *testing.T) {
 		})
 	}
 }
-

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchboard/internal/domain"
+	"switchboard/internal/storehealth"
 )
 
 // defaultFollowPoll is how often Reader.Follow asks whether the follow it
@@ -27,26 +28,55 @@ type Reader struct {
 	Account string
 	// Poll is how often Follow checks for completion; 0 means 50 ms.
 	Poll time.Duration
+	// Health, when set (a RedisStore), guards every call as the other users
+	// of the Redis client are guarded: bounded, and while Redis cools down
+	// after a failure refused at once with storehealth.ErrDown, so that a
+	// read falls back to the upstream without waiting on a dead Redis.
+	Health *storehealth.Health
+}
+
+// do runs op through Health when there is one.
+func (r *Reader) do(ctx context.Context, op func(ctx context.Context) error) error {
+	if r.Health == nil {
+		return op(ctx)
+	}
+	return r.Health.Do(ctx, op)
 }
 
 // Query returns one page of the account's calls.
-func (r *Reader) Query(ctx context.Context, q Query) (Page, error) {
-	return r.Store.Query(ctx, r.Account, q)
+func (r *Reader) Query(ctx context.Context, q Query) (p Page, err error) {
+	err = r.do(ctx, func(ctx context.Context) error {
+		p, err = r.Store.Query(ctx, r.Account, q)
+		return err
+	})
+	return p, err
 }
 
 // Get returns one of the account's calls by id.
-func (r *Reader) Get(ctx context.Context, id string) (domain.Call, bool, error) {
-	return r.Store.Get(ctx, r.Account, id)
+func (r *Reader) Get(ctx context.Context, id string) (c domain.Call, ok bool, err error) {
+	err = r.do(ctx, func(ctx context.Context) error {
+		c, ok, err = r.Store.Get(ctx, r.Account, id)
+		return err
+	})
+	return c, ok, err
 }
 
 // State returns the account's sync state.
-func (r *Reader) State(ctx context.Context) (State, error) {
-	return r.Store.State(ctx, r.Account)
+func (r *Reader) State(ctx context.Context) (st State, err error) {
+	err = r.do(ctx, func(ctx context.Context) error {
+		st, err = r.Store.State(ctx, r.Account)
+		return err
+	})
+	return st, err
 }
 
 // Count returns the number of the account's calls held.
-func (r *Reader) Count(ctx context.Context) (int, error) {
-	return r.Store.Count(ctx, r.Account)
+func (r *Reader) Count(ctx context.Context) (n int, err error) {
+	err = r.do(ctx, func(ctx context.Context) error {
+		n, err = r.Store.Count(ctx, r.Account)
+		return err
+	})
+	return n, err
 }
 
 // Follow records a follow request and waits until a follow that started
@@ -54,14 +84,22 @@ func (r *Reader) Count(ctx context.Context) (int, error) {
 // that request while a follow is pending share the next one: the syncer
 // serves every request up to the newest it saw when it started.
 func (r *Reader) Follow(ctx context.Context) error {
-	seq, err := r.Follows.RequestFollow(ctx, r.Account)
+	var seq int64
+	err := r.do(ctx, func(ctx context.Context) (err error) {
+		seq, err = r.Follows.RequestFollow(ctx, r.Account)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	tick := time.NewTicker(cmp.Or(r.Poll, defaultFollowPoll))
 	defer tick.Stop()
 	for {
-		done, err := r.Follows.Followed(ctx, r.Account)
+		var done int64
+		err := r.do(ctx, func(ctx context.Context) (err error) {
+			done, err = r.Follows.Followed(ctx, r.Account)
+			return err
+		})
 		if err != nil {
 			return err
 		}

@@ -101,7 +101,7 @@ type syncFixture struct {
 
 // newSyncFixture builds a fixture; acct and cfg tweak the simulated
 // account (200 calls by default) and the syncer's configuration.
-func newSyncFixture(t *testing.T, acct func(*phonewagonsim.Account), cfg func(*SyncerConfig)) *syncFixture {
+func newSyncFixture(t testing.TB, acct func(*phonewagonsim.Account), cfg func(*SyncerConfig)) *syncFixture {
 	t.Helper()
 	f := &syncFixture{clock: &jumpClock{now: syncStart}, changes: map[string][]Change{}}
 	a := phonewagonsim.Account{ClientID: simID, ClientSecret: simSecret, Seed: 1, Calls: 200}
@@ -157,7 +157,7 @@ func newSyncFixture(t *testing.T, acct func(*phonewagonsim.Account), cfg func(*S
 }
 
 // lease takes the account's lease for ttl and returns its fence.
-func (f *syncFixture) lease(t *testing.T, owner string, ttl time.Duration) int64 {
+func (f *syncFixture) lease(t testing.TB, owner string, ttl time.Duration) int64 {
 	t.Helper()
 	fence, ok, err := f.store.Acquire(t.Context(), account, owner, ttl)
 	if err != nil || !ok {
@@ -169,7 +169,7 @@ func (f *syncFixture) lease(t *testing.T, owner string, ttl time.Duration) int64
 // run runs a holder with fence until stop says so (checked after every
 // sleep of the clock) or the holder ends; it returns the holder's error,
 // nil when stop ended it.
-func (f *syncFixture) run(t *testing.T, fence int64, stop func() bool) error {
+func (f *syncFixture) run(t testing.TB, fence int64, stop func() bool) error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(ratelimit.WithLane(t.Context(), ratelimit.Background))
 	defer cancel()
@@ -188,7 +188,7 @@ func (f *syncFixture) run(t *testing.T, fence int64, stop func() bool) error {
 }
 
 // runFor runs a holder with fence for d of fake time.
-func (f *syncFixture) runFor(t *testing.T, fence int64, d time.Duration) {
+func (f *syncFixture) runFor(t testing.TB, fence int64, d time.Duration) {
 	t.Helper()
 	end := f.clock.Now().Add(d)
 	if err := f.run(t, fence, func() bool { return !f.clock.Now().Before(end) }); err != nil {
@@ -197,7 +197,7 @@ func (f *syncFixture) runFor(t *testing.T, fence int64, d time.Duration) {
 }
 
 // state reads the account's sync state.
-func (f *syncFixture) state(t *testing.T) State {
+func (f *syncFixture) state(t testing.TB) State {
 	t.Helper()
 	st, err := f.store.State(t.Context(), account)
 	if err != nil {
@@ -208,7 +208,7 @@ func (f *syncFixture) state(t *testing.T) State {
 
 // held returns every call the mirror holds, in serving order, failing the
 // test when one comes twice.
-func (f *syncFixture) held(t *testing.T) map[string]domain.Call {
+func (f *syncFixture) held(t testing.TB) map[string]domain.Call {
 	t.Helper()
 	out := map[string]domain.Call{}
 	q := Query{Limit: 1000}
@@ -232,7 +232,7 @@ func (f *syncFixture) held(t *testing.T) map[string]domain.Call {
 
 // upstreamCalls returns the simulator's calls started at or after since,
 // as it serves them now.
-func (f *syncFixture) upstreamCalls(t *testing.T, since time.Time) map[string]phonewagonsim.Call {
+func (f *syncFixture) upstreamCalls(t testing.TB, since time.Time) map[string]phonewagonsim.Call {
 	t.Helper()
 	d, ok := f.sim.Dataset(simID)
 	if !ok {
@@ -249,7 +249,7 @@ func (f *syncFixture) upstreamCalls(t *testing.T, since time.Time) map[string]ph
 
 // wantMirror checks that the mirror holds exactly the simulator's calls
 // started at or after since, each once.
-func (f *syncFixture) wantMirror(t *testing.T, since time.Time) {
+func (f *syncFixture) wantMirror(t testing.TB, since time.Time) {
 	t.Helper()
 	held, want := f.held(t), f.upstreamCalls(t, since)
 	missing, extra := 0, 0
