@@ -101,6 +101,11 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 			break
 		}
 	}
+	// Marks where the replay ends: clients ignore comments, people
+	// watching with curl (and tests) see it.
+	if err := sw.comment("live"); err != nil {
+		return s.streamEnded(ctx, err)
+	}
 	heartbeat := time.NewTicker(s.eventsHeartbeat)
 	defer heartbeat.Stop()
 	for {
