@@ -134,13 +134,30 @@ func (s *sseStream) next() (sseEvent, error) {
 	}
 }
 
+// mustNext returns the next event, failing t when the stream ends or
+// none comes within 10 s.
 func (s *sseStream) mustNext(t *testing.T) sseEvent {
 	t.Helper()
-	e, err := s.next()
-	if err != nil {
-		t.Fatalf("reading the stream: %v", err)
+	type result struct {
+		e   sseEvent
+		err error
 	}
-	return e
+	c := make(chan result, 1)
+	go func() {
+		e, err := s.next()
+		c <- result{e, err}
+	}()
+	select {
+	case r := <-c:
+		if r.err != nil {
+			t.Fatalf("reading the stream: %v", r.err)
+		}
+		return r.e
+	case <-time.After(10 * time.Second):
+		s.resp.Body.Close()
+		t.Fatal("no event within 10 s")
+	}
+	return sseEvent{}
 }
 
 func appendCall(t *testing.T, l events.Log, account, callID string, typ events.Type) events.Event {
