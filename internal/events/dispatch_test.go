@@ -222,6 +222,27 @@ func TestWebhookDeliveryInMemory(t *testing.T) {
 	})
 }
 
+func TestWebhooksOfAnotherAccountNeverReceiveItsEvents(t *testing.T) {
+	ctx := context.Background()
+	log := NewMemoryLog(nil, 0)
+	q := NewMemoryQueue(log)
+	mine, theirs := newReceiver(t, status(200)), newReceiver(t, status(200))
+	epMine := endpointFor(mine.URL)
+	epTheirs := Endpoint{Tenant: "beta", Account: "other-acct", URL: theirs.URL, Secret: domain.Secret(testWebhookSecret)}
+	for _, ep := range []Endpoint{epMine, epTheirs} {
+		_ = q.Join(ctx, ep.Account, ep.Group())
+	}
+	startDispatcher(t, DispatcherConfig{Queue: q, Endpoints: []Endpoint{epMine, epTheirs}, Consumer: "r1", ScanEvery: 5 * time.Millisecond})
+	e, _ := log.Append(ctx, "acct", CallCreated, testCall("6315"))
+	clocktest.Eventually(t, 5*time.Second, "delivered to the account's endpoint", func() bool { return len(mine.requests()) == 1 })
+	if got := mine.requests()[0].id; got != e.ID {
+		t.Fatalf("got %s, want %s", got, e.ID)
+	}
+	if n, _ := q.Backlog(ctx, "other-acct", epTheirs.Group()); n != 0 || len(theirs.requests()) != 0 {
+		t.Fatalf("the other account's endpoint owes %d and got %d requests, want none", n, len(theirs.requests()))
+	}
+}
+
 func TestWebhookDeliveryAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 
