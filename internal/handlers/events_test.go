@@ -40,7 +40,7 @@ type eventsOptions struct {
 	writeTimeout time.Duration
 }
 
-func newEventsGateway(t *testing.T, log events.Log, o eventsOptions) *eventsGateway {
+func newEventsGateway(t testing.TB, log events.Log, o eventsOptions) *eventsGateway {
 	t.Helper()
 	hub, err := events.NewHub(events.HubConfig{Log: log, Buffer: o.buffer, Block: 50 * time.Millisecond})
 	if err != nil {
