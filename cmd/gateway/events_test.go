@@ -248,3 +248,54 @@ func idBefore(a, b string) bool {
 	fmt.Sscanf(b, "%d-%d", &bm, &bs)
 	return am < bm || (am == bm && as < bs)
 }
+
+func TestEventsResumeOnAnotherReplicaOnRedis(t *testing.T) {
+	fastSyncers(t, 50*time.Millisecond)
+	redisURL, prefix := testRedis(t)
+	up := startMirrorUpstream(t, 200*time.Millisecond)
+	gs := startReplicas(t, 2, mirrorReplicaEnv(t, up, redisURL, prefix))
+	for _, g := range gs {
+		waitMirrored(t, g, "acme")
+	}
+	tok := token(t, "acme", "calls:read")
+	first := openEvents(t, gs[0], "acme")
+
+	// Follows run when asked (sync_interval is an hour here): ask until
+	// the stream has two events.
+	stop := make(chan struct{})
+	poked := make(chan struct{})
+	go func() {
+		defer close(poked)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				req, _ := http.NewRequest(http.MethodGet, gs[1].URL+"/v1/calls?limit=1", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Cache-Control", "no-cache")
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}
+		}
+	}()
+	var seen []string
+	for len(seen) < 3 {
+		e, err := first.next()
+		if err != nil {
+			t.Fatalf("replica 1's stream: %v", err)
+		}
+		seen = append(seen, e.id)
+	}
+	close(stop)
+	<-poked
+
+	s := openEvents(t, gs[1], "acme", "?last_event_id="+seen[0])
+	for _, want := range seen[1:] {
+		e, err := s.next()
+		if err != nil || e.id != want {
+			t.Fatalf("replica 2 replayed %s (%v), want %s: the same ids in the same order", e.id, err, want)
+		}
+	}
+}

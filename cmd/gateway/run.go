@@ -74,10 +74,10 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	stopEvents := ev.start(ctx)
+	defer stopEvents() // after the syncers stop: they record events
 	stopSync := ms.start(ctx)
 	defer stopSync() // before the stores close
-	stopWebhooks := ev.start(ctx)
-	defer stopWebhooks() // before the stores close
 	h, err := handlers.New(handlers.Config{
 		Logger:      logger,
 		Metrics:     m,
