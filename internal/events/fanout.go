@@ -166,6 +166,9 @@ func (h *Hub) run(ctx context.Context, account string, f *feed, last string) {
 			continue
 		}
 		last = events[len(events)-1].ID
+		for i := range events {
+			events[i] = events[i].withFrame() // once, not once per subscriber
+		}
 		h.mu.Lock()
 		for s := range f.subs {
 			for _, e := range events {

@@ -37,6 +37,8 @@ type Event struct {
 	// CreatedAt is when the event was recorded (the time part of its id).
 	CreatedAt time.Time   `json:"created_at" example:"2025-12-02T12:00:00Z"`
 	Data      domain.Call `json:"data"`
+
+	frame []byte // the SSE encoding, when the hub made it (sse.go)
 } // @name Event
 
 // Log is the event log of every account, each apart from the others.

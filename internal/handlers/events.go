@@ -2,9 +2,7 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -150,11 +148,11 @@ type sseWriter struct {
 }
 
 func (sw *sseWriter) event(e events.Event) error {
-	data, err := json.Marshal(e) // one line: JSON escapes every newline
+	frame, err := e.SSE()
 	if err != nil {
-		return fmt.Errorf("encode event %s: %w", e.ID, err)
+		return err
 	}
-	return sw.write(fmt.Appendf(nil, "id: %s\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data))
+	return sw.write(frame)
 }
 
 func (sw *sseWriter) comment(text string) error {
