@@ -24,7 +24,9 @@ func mirrorReplicaEnv(t *testing.T, u *mirrorUpstream, redisURL, prefix string) 
 }
 
 func TestThreeReplicasOnRedisServeTheSameMirror(t *testing.T) {
-	fastSyncers(t, 100*time.Millisecond)
+	// Follow requests are looked for every 300 ms: callers on every replica
+	// that ask within one such period share one follow.
+	fastSyncers(t, 300*time.Millisecond)
 	redisURL, prefix := testRedis(t)
 	up := startMirrorUpstream(t, 0)
 	gs := startReplicas(t, 3, mirrorReplicaEnv(t, up, redisURL, prefix))

@@ -80,6 +80,26 @@ func TestAFullWalkOfAMirroredTenantMakesNoUpstreamCallsRequest(t *testing.T) {
 			t.Fatal("no campaign with an unambiguous name; the test proves nothing")
 		}
 	})
+	t.Run("the metrics show the mirror by client id: calls held, lag, a full backfill, requests by kind", func(t *testing.T) {
+		m := g.metrics()
+		for _, want := range []string{
+			`switchboard_mirror_calls{account="acme-client"} ` + strconv.Itoa(mirrorAccountCalls),
+			`switchboard_mirror_backfill_progress_ratio{account="acme-client"} 1`,
+			`switchboard_mirror_sync_lag_seconds{account="acme-client"} `,
+			`switchboard_mirror_sync_requests_total{account="acme-client",kind="backfill",outcome="ok"} `,
+			`switchboard_mirror_sync_requests_total{account="acme-client",kind="follow",outcome="ok"} `,
+			`switchboard_mirror_lease_changes_total{account="acme-client",change="acquired"} 1`,
+		} {
+			if !strings.Contains(m, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+		for _, line := range strings.Split(m, "\n") {
+			if strings.Contains(line, strings.TrimPrefix(up.url, "http://")) {
+				t.Errorf("/metrics names an upstream URL: %s", line)
+			}
+		}
+	})
 	t.Run("a mirrored page carries X-Synced-At, an ETag, and 304 on a match", func(t *testing.T) {
 		resp, _ := g.get(t, "/v1/calls?limit=5", tok)
 		if _, err := time.Parse(time.RFC3339, resp.Header.Get("X-Synced-At")); err != nil {

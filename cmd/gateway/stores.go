@@ -143,12 +143,13 @@ func (s *stores) close() {
 func (s *stores) budgetFor(pw *config.Phonewagon, m *metrics.Metrics, logger *slog.Logger) (*ratelimit.Budget, error) {
 	account := pw.Account()
 	bc := ratelimit.BudgetConfig{
-		Account:     account,
-		Limit:       pw.BudgetPerMinute,
-		Store:       s.budget,
-		Health:      s.health,
-		OnWait:      func(outcome string) { m.BudgetWaits.WithLabelValues(outcome).Inc() },
-		OnRemaining: func(n int) { m.BudgetRemaining.WithLabelValues(account).Set(float64(n)) },
+		Account: account,
+		Limit:   pw.BudgetPerMinute,
+		Store:   s.budget,
+		Health:  s.health,
+		OnWait:  func(outcome string) { m.BudgetWaits.WithLabelValues(outcome).Inc() },
+		// Metrics name the account by its client id, never its URL (SPEC §6).
+		OnRemaining: func(n int) { m.BudgetRemaining.WithLabelValues(pw.ClientID).Set(float64(n)) },
 		OnStoreError: func(err error) {
 			logger.Warn("Phonewagon budget on its per-replica share: store failed", "account", account, "error", err.Error())
 		},

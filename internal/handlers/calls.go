@@ -33,6 +33,7 @@ type CallList struct {
 //	@Param			until		query		string	false	"RFC 3339 time, exclusive; after since"	format(date-time)
 //	@Param			limit		query		int		false	"page size"								minimum(1)	maximum(1000)	default(100)
 //	@Param			cursor		query		string	false	"next_cursor of the previous page"
+//	@Param			Cache-Control	header	string	false	"no-cache: revalidate with the upstream, or on a mirrored read run one follow first"	Enums(no-cache)
 //	@Success		200			{object}	CallList
 //	@Success		304			"not modified (If-None-Match matched the ETag)"
 //	@Header			200			{string}	Link							"<…>; rel=\"next\" when there is a next page"

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"switchboard/internal/domain"
+	"switchboard/internal/ratelimit"
 )
 
 // DefaultOverlap is how far below the watermark (the newest start time
@@ -25,7 +26,8 @@ const DefaultOverlap = 10 * time.Minute
 // holder, starts again from the unchanged watermark.
 //
 // A follow serves the follow requests (Cache-Control: no-cache) made before
-// it started: once it completes, they are marked followed.
+// it started: once it completes, they are marked followed. A follow that
+// serves one runs in the caller lane: someone is waiting for it.
 func (h *holder) followStep(ctx context.Context) error {
 	if h.follow == nil {
 		seq, err := h.cfg.Follows.Requested(ctx, h.cfg.Account)
@@ -38,8 +40,17 @@ func (h *holder) followStep(ctx context.Context) error {
 			started: now,
 		}
 		h.followSeq = seq
+		h.followForCaller = seq > h.followed
 	}
-	done, err := h.follow.step(ctx, h.cfg.Upstream, func(calls []domain.Call) error {
+	pageCtx := ctx
+	if h.followForCaller {
+		// A caller waits for this follow (Cache-Control: no-cache): its
+		// requests are the caller's, in the caller lane (DESIGN: "a calls
+		// read"), so that a background lane the backfill filled does not
+		// hold the caller up.
+		pageCtx = ratelimit.WithLane(ctx, ratelimit.Caller)
+	}
+	done, err := h.follow.step(pageCtx, h.cfg.Upstream, func(calls []domain.Call) error {
 		return h.upsert(ctx, calls)
 	})
 	h.observe(KindFollow, err)

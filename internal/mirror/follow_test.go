@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/ratelimit"
 	"switchboard/internal/sandbox/phonewagonsim"
 )
 
@@ -160,17 +161,13 @@ func TestFollowRequestIsServedWithoutWaitingForTheInterval(t *testing.T) {
 	if err != nil {
 		t.Fatalf("RequestFollow: %v", err)
 	}
-	var servedAt time.Time
 	err = f.run(t, fence, func() bool {
-		n, err := f.store.Followed(t.Context(), account)
-		if err == nil && n >= seq && servedAt.IsZero() {
-			servedAt = f.clock.Now()
-		}
-		return !servedAt.IsZero() || f.clock.Now().Sub(requestedAt) > 10*time.Minute
+		return !f.followedAt(seq).IsZero() || f.clock.Now().Sub(requestedAt) > 10*time.Minute
 	})
 	if err != nil {
 		t.Fatalf("holder: %v", err)
 	}
+	servedAt := f.followedAt(seq)
 	if servedAt.IsZero() || servedAt.Sub(requestedAt) > f.cfg.PollEvery+time.Second {
 		t.Fatalf("got the follow request served after %v, want within %v", servedAt.Sub(requestedAt), f.cfg.PollEvery+time.Second)
 	}
@@ -202,5 +199,40 @@ func TestStatusNamesTheSyncState(t *testing.T) {
 				t.Errorf("got %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+func TestFollowRequestIsServedWhenTheBackgroundLaneIsFull(t *testing.T) {
+	f := newSyncFixture(t, liveAccount(20*time.Second, time.Minute, 0), func(c *SyncerConfig) {
+		c.Retention = 200 * 24 * time.Hour
+		c.SyncInterval = time.Hour
+		c.RevisitInterval = 24 * time.Hour
+	})
+	fence := f.lease(t, "r1", 2*time.Hour)
+	f.runFor(t, fence, 2*time.Minute)
+	// Other work of the account filled the background lane (40 of 50).
+	for {
+		d, err := f.budget.Admit(t.Context(), account, ratelimit.LaneLimit(50, ratelimit.Background), ratelimit.Window+ratelimit.DefaultMargin)
+		if err != nil {
+			t.Fatalf("Admit: %v", err)
+		}
+		if !d.Admitted {
+			break
+		}
+	}
+	requestedAt := f.clock.Now()
+	seq, err := f.store.RequestFollow(t.Context(), account)
+	if err != nil {
+		t.Fatalf("RequestFollow: %v", err)
+	}
+	err = f.run(t, fence, func() bool {
+		return !f.followedAt(seq).IsZero() || f.clock.Now().Sub(requestedAt) > 10*time.Minute
+	})
+	if err != nil {
+		t.Fatalf("holder: %v", err)
+	}
+	servedAt := f.followedAt(seq)
+	if servedAt.IsZero() || servedAt.Sub(requestedAt) > f.cfg.PollEvery+time.Second {
+		t.Errorf("got the follow request served after %v, want within %v: a caller waits for it", servedAt.Sub(requestedAt), f.cfg.PollEvery+time.Second)
 	}
 }

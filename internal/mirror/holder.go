@@ -24,13 +24,15 @@ type holder struct {
 	fence int64
 	state State // the account's state; only this holder writes it
 
-	follow      *pageWalk // the follow in progress, nil between follows
-	followSeq   int64     // the follow requests the follow in progress serves
-	followed    int64     // the newest follow request served
-	nextFollow  time.Time
-	revisit     *pageWalk
-	nextRevisit time.Time
-	notBefore   time.Time // no request before this (a refusal's Retry-After)
+	follow    *pageWalk // the follow in progress, nil between follows
+	followSeq int64     // the follow requests the follow in progress serves
+	followed  int64     // the newest follow request served
+	// followForCaller: the follow in progress serves a caller's request.
+	followForCaller bool
+	nextFollow      time.Time
+	revisit         *pageWalk
+	nextRevisit     time.Time
+	notBefore       time.Time // no request before this (a refusal's Retry-After)
 }
 
 // run works until ctx ends or the lease is lost.

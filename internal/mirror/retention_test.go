@@ -14,9 +14,10 @@ func TestCallsPastTheRetentionAreTrimmedAndCoverageFollows(t *testing.T) {
 	f := newSyncFixture(t, liveAccount(30*time.Second, time.Minute, 0), func(c *SyncerConfig) {
 		c.Retention = retention
 		c.Revisit = 30 * time.Minute
-		c.PollEvery = 15 * time.Second
+		c.SyncInterval = time.Minute
+		c.PollEvery = 30 * time.Second
 	})
-	f.runFor(t, f.lease(t, "r1", 24*time.Hour), 150*time.Minute)
+	f.runFor(t, f.lease(t, "r1", 24*time.Hour), 80*time.Minute)
 	now := f.clock.Now()
 	st := f.state(t)
 	// Trimming runs after each revisit, every RevisitInterval.
@@ -31,7 +32,7 @@ func TestCallsPastTheRetentionAreTrimmedAndCoverageFollows(t *testing.T) {
 		}
 	}
 	for id, c := range f.upstreamCalls(t, st.CoveredFrom) {
-		if _, ok := held[id]; !ok && c.StartTime <= now.Add(-20*time.Second).UnixMilli() {
+		if _, ok := held[id]; !ok && c.StartTime <= now.Add(-f.cfg.SyncInterval-5*time.Second).UnixMilli() {
 			t.Errorf("call %s started after covered_from is not held", id)
 		}
 	}

@@ -93,17 +93,48 @@ type syncFixture struct {
 	sim      *phonewagonsim.Server
 	upstream *lister
 	store    *MemoryStore
+	budget   *ratelimit.MemoryStore // the Budget's window
 	cfg      SyncerConfig
 
-	mu      sync.Mutex
-	changes map[string][]Change
+	mu       sync.Mutex
+	changes  map[string][]Change
+	followed map[int64]time.Time // when each follow request was marked followed
+}
+
+// markSpy records when follow requests are marked followed.
+type markSpy struct {
+	FollowRequests
+	f *syncFixture
+}
+
+func (m markSpy) MarkFollowed(ctx context.Context, account string, fence, seq int64) error {
+	if err := m.FollowRequests.MarkFollowed(ctx, account, fence, seq); err != nil {
+		return err
+	}
+	m.f.mu.Lock()
+	defer m.f.mu.Unlock()
+	m.f.followed[seq] = m.f.clock.Now()
+	return nil
+}
+
+// followedAt returns when follow request seq was served, zero before.
+func (f *syncFixture) followedAt(seq int64) time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var at time.Time
+	for s, t := range f.followed {
+		if s >= seq && (at.IsZero() || t.Before(at)) {
+			at = t
+		}
+	}
+	return at
 }
 
 // newSyncFixture builds a fixture; acct and cfg tweak the simulated
 // account (200 calls by default) and the syncer's configuration.
 func newSyncFixture(t testing.TB, acct func(*phonewagonsim.Account), cfg func(*SyncerConfig)) *syncFixture {
 	t.Helper()
-	f := &syncFixture{clock: &jumpClock{now: syncStart}, changes: map[string][]Change{}}
+	f := &syncFixture{clock: &jumpClock{now: syncStart}, changes: map[string][]Change{}, followed: map[int64]time.Time{}}
 	a := phonewagonsim.Account{ClientID: simID, ClientSecret: simSecret, Seed: 1, Calls: 200}
 	if acct != nil {
 		acct(&a)
@@ -121,8 +152,9 @@ func newSyncFixture(t testing.TB, acct func(*phonewagonsim.Account), cfg func(*S
 	f.sim = sim
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
+	f.budget = ratelimit.NewMemoryStore(f.clock.Now)
 	budget, err := ratelimit.NewBudget(ratelimit.BudgetConfig{
-		Account: account, Limit: 50, Store: ratelimit.NewMemoryStore(f.clock.Now),
+		Account: account, Limit: 50, Store: f.budget,
 		Now: f.clock.Now, Sleep: f.clock.Sleep,
 	})
 	if err != nil {
@@ -138,7 +170,7 @@ func newSyncFixture(t testing.TB, acct func(*phonewagonsim.Account), cfg func(*S
 	f.store = NewMemoryStore(f.clock.Now)
 	c := SyncerConfig{
 		Account: account, Owner: "replica-1", Upstream: f.upstream,
-		Store: f.store, Leases: f.store, Follows: f.store, Clock: f.clock,
+		Store: f.store, Leases: f.store, Follows: markSpy{FollowRequests: f.store, f: f}, Clock: f.clock,
 		OnChange: func(ch Change, call domain.Call) {
 			f.mu.Lock()
 			defer f.mu.Unlock()

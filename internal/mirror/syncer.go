@@ -178,8 +178,10 @@ func (s *Syncer) Run(ctx context.Context) {
 			s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "mirror lease: acquire failed",
 				slog.String("account", s.cfg.Account), slog.String("error", err.Error()))
 		case ok:
+			// After a grant ends (lost, or the work failed: a store that
+			// cannot read the state), wait as a replica without the lease
+			// does, so that a failure that repeats does not spin.
 			s.hold(ctx, fence)
-			continue // try again at once: the lease may still be free
 		}
 		_ = s.cfg.Clock.Sleep(ctx, s.cfg.AcquireEvery)
 	}

@@ -1,7 +1,10 @@
 package mirror
 
 import (
+	"context"
+	"errors"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,4 +126,36 @@ func TestAHolderThatCannotRenewItsLeaseStopsAtOnce(t *testing.T) {
 		t.Errorf("replica-b: got no requests after the takeover, want it following")
 	}
 	t.Logf("takeover %v after the holder's renewals began to fail", takeover)
+}
+
+// brokenState is a Store whose sync state cannot be read.
+type brokenState struct{ Store }
+
+func (brokenState) State(context.Context, string) (State, error) {
+	return State{}, errors.New("test: the state does not decode")
+}
+
+// countingLeases counts the grants.
+type countingLeases struct {
+	Leases
+	grants atomic.Int32
+}
+
+func (c *countingLeases) Acquire(ctx context.Context, account, owner string, ttl time.Duration) (int64, bool, error) {
+	fence, ok, err := c.Leases.Acquire(ctx, account, owner, ttl)
+	if ok {
+		c.grants.Add(1)
+	}
+	return fence, ok, err
+}
+
+func TestASyncerWhoseWorkFailsAtOnceRetriesAtTheAcquirePace(t *testing.T) {
+	c := newCluster(t, liveSim)
+	store := NewMemoryStore(c.clock.Now)
+	leases := &countingLeases{Leases: store}
+	c.start(t, "replica-a", brokenState{store}, leases, store)
+	c.advance(t, time.Minute)
+	if got, most := leases.grants.Load(), int32(time.Minute/DefaultAcquireEvery)+1; got > most {
+		t.Errorf("got %d lease grants in a minute, want at most %d (one per AcquireEvery)", got, most)
+	}
 }

@@ -205,7 +205,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 		}
 		if d.Admitted {
 			if slept > 0 {
-				b.outcome(WaitAdmitted)
+				b.outcome(lane, WaitAdmitted)
 			}
 			return nil
 		}
@@ -213,7 +213,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 		// not move cannot hold a request for ever.
 		spent := max(b.now().Sub(start), slept)
 		if d.RetryAfter > b.maxWait-spent {
-			b.outcome(WaitExhausted)
+			b.outcome(lane, WaitExhausted)
 			return &domain.Error{
 				Code:       domain.CodeUpstreamBudget,
 				Message:    "the Phonewagon request budget is spent; retry later",
@@ -224,7 +224,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 		// misbehaving Store from turning this loop into a busy one.
 		pause := max(d.RetryAfter, minSleep)
 		if err := b.sleep(ctx, pause); err != nil {
-			b.outcome(WaitCanceled)
+			b.outcome(lane, WaitCanceled)
 			return fmt.Errorf("ratelimit: wait for a Phonewagon slot: %w", err)
 		}
 		slept += pause
@@ -258,9 +258,11 @@ func (b *Budget) Status(ctx context.Context) (Decision, error) {
 	return d, nil
 }
 
-// outcome tells OnWait how a wait ended.
-func (b *Budget) outcome(o string) {
-	if b.onWait != nil {
+// outcome tells OnWait how a caller's wait ended. Background waits are
+// not told: the mirror's lane is full most of a backfill by design, and
+// the budget-waits metric is about callers waiting.
+func (b *Budget) outcome(lane Lane, o string) {
+	if b.onWait != nil && lane == Caller {
 		b.onWait(o)
 	}
 }

@@ -80,6 +80,9 @@ func TestBackgroundIsRefusedWithItsLanesRetryAfter(t *testing.T) {
 	if len(f.clock.Sleeps()) != 0 {
 		t.Errorf("got waits %v, want a refusal at once", f.clock.Sleeps())
 	}
+	if got := f.outcomes(); len(got) != 0 {
+		t.Errorf("got wait outcomes %v reported, want none for background work", got)
+	}
 	if err := f.budget.Wait(t.Context()); err != nil {
 		t.Errorf("caller with 10 slots free: got %v, want admitted", err)
 	}
