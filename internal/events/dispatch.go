@@ -248,19 +248,22 @@ func (d *Dispatcher) attempt(ctx context.Context, ep *endpointState, e Event) {
 		ep.mu.Lock()
 		ep.disabled = true
 		ep.mu.Unlock()
-		d.count(ep, OutcomeGone)
 		d.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "webhook endpoint answered 410: disabled until the next reload",
 			slog.String("tenant", ep.Tenant), slog.Int("endpoint", ep.Index))
-	default:
-		d.count(ep, OutcomeFailed)
-		if err != nil {
-			d.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "webhook attempt failed",
-				slog.String("tenant", ep.Tenant), slog.Int("endpoint", ep.Index), slog.String("error", err.Error()))
-		}
+	case err != nil:
+		d.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "webhook attempt failed",
+			slog.String("tenant", ep.Tenant), slog.Int("endpoint", ep.Index), slog.String("error", err.Error()))
 	}
 	_ = d.cfg.Queue.SaveResult(ctx, ep.Account, group, false, result)
 	if err := d.cfg.Queue.Touch(ctx, ep.Account, group, d.cfg.Consumer, e.ID); err != nil {
 		d.warn(ctx, ep, "rescheduling a failed event failed", err)
+	}
+	// Counted once the retry is scheduled: the count says the attempt is
+	// wholly over.
+	if status == http.StatusGone {
+		d.count(ep, OutcomeGone)
+	} else {
+		d.count(ep, OutcomeFailed)
 	}
 }
 

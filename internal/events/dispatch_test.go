@@ -133,9 +133,10 @@ func TestWebhookDeliveryInMemory(t *testing.T) {
 		})
 		ep := endpointFor(rc.URL)
 		_ = q.Join(ctx, ep.Account, ep.Group())
-		startDispatcher(t, DispatcherConfig{Queue: q, Endpoints: []Endpoint{ep}, Consumer: "r1", Now: clock.Now, ScanEvery: 5 * time.Millisecond})
+		var o outcomes
+		startDispatcher(t, DispatcherConfig{Queue: q, Endpoints: []Endpoint{ep}, Consumer: "r1", Now: clock.Now, ScanEvery: 5 * time.Millisecond, OnAttempt: o.record})
 		e, _ := log.Append(ctx, "acct", CallCreated, testCall("6315"))
-		clocktest.Eventually(t, 5*time.Second, "the first attempt", func() bool { return len(rc.requests()) == 1 })
+		clocktest.Eventually(t, 5*time.Second, "the first attempt over", func() bool { return o.get(OutcomeFailed) == 1 })
 		clock.Advance(10 * time.Second)
 		clocktest.Eventually(t, 5*time.Second, "the retry", func() bool { return len(rc.requests()) == 2 })
 		got := rc.requests()
