@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"switchboard/internal/config"
+	"switchboard/internal/domain"
 	"switchboard/internal/metrics"
 	"switchboard/internal/mirror"
 	"switchboard/internal/storehealth"
@@ -30,6 +31,9 @@ type mirrors struct {
 	logger  *slog.Logger
 	readers map[string]*mirror.Reader // by account
 	syncers []*mirror.Syncer
+	// onChange, when set, gives each account's syncer its OnChange hook
+	// (the events, SPEC §8).
+	onChange func(account string) func(mirror.Change, domain.Call)
 }
 
 func newMirrors(st *stores, m *metrics.Metrics, logger *slog.Logger) *mirrors {
@@ -61,6 +65,9 @@ func (ms *mirrors) forAccount(pw *config.Phonewagon, upstream mirror.CallLister)
 		OnRequest:       func(kind, outcome string) { ms.metrics.MirrorSyncRequest(label, kind, outcome) },
 		OnLease:         func(held bool) { ms.metrics.MirrorLease(label, held) },
 		Logger:          ms.logger.With("mirror", label),
+	}
+	if ms.onChange != nil {
+		sc.OnChange = ms.onChange(account)
 	}
 	if syncerTuning != nil {
 		syncerTuning(&sc)

@@ -64,11 +64,18 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			return err
 		}
 	}
+	ev, err := newEvents(cfg, st, m, logger)
+	if err != nil {
+		return err
+	}
 	ms := newMirrors(st, m, logger)
+	ms.onChange = ev.onChange
 	tenants, err := buildTenants(cfg, st, ms, m, logger, tracing)
 	if err != nil {
 		return err
 	}
+	stopEvents := ev.start(ctx)
+	defer stopEvents() // after the syncers stop: they record events
 	stopSync := ms.start(ctx)
 	defer stopSync() // before the stores close
 	h, err := handlers.New(handlers.Config{
@@ -87,6 +94,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		LimitCounter:     st.counter,
 		Ready:            st.ready,
 		Tracing:          tracing,
+		Events:           ev.hub,
+		Webhooks:         ev.dispatcher,
 	})
 	if err != nil {
 		return err
@@ -114,7 +123,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 		defer stopPprof()
 	}
-	return serve(ctx, ln, h, logger, cfg.ShutdownTimeout)
+	// Open event streams end when shutdown starts, so that they do not
+	// hold up the graceful shutdown of the other requests.
+	return serve(ctx, ln, h, logger, cfg.ShutdownTimeout, ev.hub.Close)
 }
 
 // newTracing builds tracing from the standard OTEL_* variables; tests

@@ -152,6 +152,8 @@ curl -sS -H 'Authorization: Bearer %[2]s' '%[1]s/v1/tags'
 curl -sS -H 'Authorization: Bearer %[2]s' '%[1]s/v1/sync'
   Once it says "following", calls are answered from the mirror (see X-Cache: MIRROR and X-Synced-At):
 curl -sS -i -H 'Authorization: Bearer %[2]s' '%[1]s/v1/calls?limit=2'
+  Watch new and changed calls as server-sent events (Ctrl-C to stop):
+curl -N -H 'Authorization: Bearer %[2]s' '%[1]s/v1/events'
 
 `, baseURL, token)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"switchboard/internal/domain"
@@ -32,6 +33,9 @@ type Tenant struct {
 	CallWidget *CallWidget
 	// Phonewagon is nil when the tenant has no Phonewagon account.
 	Phonewagon *Phonewagon
+	// Webhooks are the tenant's webhook endpoints (SPEC §8); only a tenant
+	// whose Phonewagon account has a mirror may have any.
+	Webhooks []Webhook
 	// RateLimitPerMinute is the inbound limit for this tenant's callers.
 	RateLimitPerMinute int
 }
@@ -47,6 +51,9 @@ func (t Tenant) LogValue() slog.Value {
 	}
 	if t.Phonewagon != nil {
 		attrs = append(attrs, slog.Any("phonewagon", t.Phonewagon))
+	}
+	for i, w := range t.Webhooks {
+		attrs = append(attrs, slog.Any("webhooks."+strconv.Itoa(i), w))
 	}
 	return slog.GroupValue(attrs...)
 }

@@ -107,7 +107,7 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 
 // tenant reads one entry of the tenants list.
 func (r *nodeReader) tenant(n *yaml.Node, path string) (Tenant, bool) {
-	m := r.mapping(n, path, "id", "callwidget", "phonewagon", "rate_limit_per_minute")
+	m := r.mapping(n, path, "id", "callwidget", "phonewagon", "webhooks", "rate_limit_per_minute")
 	if m == nil {
 		return Tenant{}, false
 	}
@@ -126,6 +126,9 @@ func (r *nodeReader) tenant(n *yaml.Node, path string) (Tenant, bool) {
 	}
 	if pw := m["phonewagon"]; pw != nil {
 		t.Phonewagon = r.phonewagon(pw, join(path, "phonewagon"))
+	}
+	if wh := m["webhooks"]; wh != nil {
+		t.Webhooks = r.webhooks(wh, join(path, "webhooks"), t.Phonewagon != nil && t.Phonewagon.Mirror != nil)
 	}
 	if m["callwidget"] == nil && m["phonewagon"] == nil {
 		r.errs.add(path, n.Line, "needs at least one upstream: callwidget, phonewagon or both")

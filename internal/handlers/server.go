@@ -85,6 +85,16 @@ type Config struct {
 	// Tracing, when on, opens a server span per request (see tracing.go);
 	// nil or off installs nothing.
 	Tracing *telemetry.Tracing
+	// Events serves /v1/events; nil answers it as an internal error for
+	// tenants with a mirror.
+	Events EventHub
+	// EventsHeartbeat is the interval of an event stream's comment lines
+	// (default and maximum 15 s); EventsWriteTimeout bounds each of its
+	// writes (default 30 s).
+	EventsHeartbeat, EventsWriteTimeout time.Duration
+	// Webhooks reports GET /v1/webhooks; nil answers every tenant
+	// mirror-not-configured (no webhooks).
+	Webhooks WebhookStatuses
 }
 
 // Server is the gateway's http.Handler. It is safe for concurrent use.
@@ -105,6 +115,10 @@ type Server struct {
 	limiters         map[string]*httprate.RateLimiter
 	router           chi.Router
 	tracing          *telemetry.Tracing
+	// events serves /v1/events (events.go).
+	events                              EventHub
+	eventsHeartbeat, eventsWriteTimeout time.Duration
+	webhooks                            WebhookStatuses
 
 	exportTuning // zero in production; see export_pace.go
 }
@@ -144,6 +158,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.mirrorFollowWait = cfg.MirrorFollowWait; s.mirrorFollowWait <= 0 {
 		s.mirrorFollowWait = defaultMirrorFollowWait
+	}
+	s.events, s.webhooks = cfg.Events, cfg.Webhooks
+	if s.eventsHeartbeat = cfg.EventsHeartbeat; s.eventsHeartbeat <= 0 || s.eventsHeartbeat > defaultEventsHeartbeat {
+		s.eventsHeartbeat = defaultEventsHeartbeat
+	}
+	if s.eventsWriteTimeout = cfg.EventsWriteTimeout; s.eventsWriteTimeout <= 0 {
+		s.eventsWriteTimeout = defaultEventsWriteTimeout
 	}
 	if s.cache = cfg.Cache; s.cache == nil {
 		if s.cache, err = cache.New(cache.Config{}); err != nil {

@@ -46,6 +46,9 @@ type Metrics struct {
 	// giving up (released) an account's mirror lease.
 	MirrorLeaseChanges *prometheus.CounterVec
 
+	// Events are the event and webhook collectors (events.go).
+	Events EventMetrics
+
 	mirrors *mirrorCollector // the mirror gauges read at scrape (mirror.go)
 }
 
@@ -105,6 +108,7 @@ func New() *Metrics {
 			Help: "Times this replica took (acquired) or lost or gave up (released) a mirror lease, by Phonewagon account (client id).",
 		}, []string{"account", "change"}),
 		mirrors: newMirrorCollector(time.Now),
+		Events:  newEventMetrics(),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -113,6 +117,7 @@ func New() *Metrics {
 		m.CacheResults, m.BudgetRemaining, m.BudgetWaits, m.BreakerState, m.TokenLogins, m.TokenRefreshes,
 		m.MirrorSyncRequests, m.MirrorLeaseChanges, m.mirrors,
 	)
+	m.registry.MustRegister(m.Events.collectors()...)
 	return m
 }
 

@@ -75,9 +75,9 @@ type Replicas struct {
 	interval time.Duration
 	ttl      time.Duration
 	beat     *redis.Script
-	assume int
-	hold   time.Duration
-	now    func() time.Time
+	assume   int
+	hold     time.Duration
+	now      func() time.Time
 
 	// high is the highest count seen within hold of highAt (0: none yet):
 	// the divisor shrinks only once fewer replicas have been counted for
