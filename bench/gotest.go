@@ -13,10 +13,11 @@ import (
 
 // goBenchPackages and goBenchPattern select the testing.B benchmarks of the
 // hot paths: JWT verification, cache key and lookup, normalizing a calls
-// page, problem writing, the whole cache-hit request, budget admission.
+// page, problem writing, the whole cache-hit request, the whole mirrored
+// page request, budget admission.
 const (
 	goBenchPackages = "./internal/auth ./internal/cache ./internal/upstream/phonewagon ./internal/handlers ./internal/ratelimit"
-	goBenchPattern  = "^(BenchmarkVerify|BenchmarkKey|BenchmarkFetchHit|BenchmarkETag|BenchmarkDecodeCalls|BenchmarkWriteProblem|BenchmarkCacheHit|BenchmarkAdmit)$"
+	goBenchPattern  = "^(BenchmarkVerify|BenchmarkKey|BenchmarkFetchHit|BenchmarkETag|BenchmarkDecodeCalls|BenchmarkWriteProblem|BenchmarkCacheHit|BenchmarkMirroredPage|BenchmarkAdmit)$"
 )
 
 // goBenchArgs is the go test command line of the benchmarks. -cpu 1 runs

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"switchboard/internal/auth"
 )
@@ -33,6 +34,29 @@ func TestSandboxModeGivesANewcomerAWorkingGateway(t *testing.T) {
 		}
 		if err := json.Unmarshal(body, &list); err != nil || len(list.Data) == 0 {
 			t.Fatalf("body: got %s, want a non-empty list", body)
+		}
+	})
+	t.Run("the printed mirror lines show /v1/sync, then a calls page with X-Cache: MIRROR", func(t *testing.T) {
+		out := g.Stdout.String()
+		syncLine := regexp.MustCompile(`curl -sS -H 'Authorization: Bearer [A-Za-z0-9._-]+' '([^']+/v1/sync)'`).FindStringSubmatch(out)
+		calls := regexp.MustCompile(`curl -sS -i -H 'Authorization: Bearer [A-Za-z0-9._-]+' '([^']+/v1/calls[^']*)'`).FindStringSubmatch(out)
+		if syncLine == nil || calls == nil {
+			t.Fatalf("banner lacks the /v1/sync line or the calls line with -i:\n%s", out)
+		}
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			_, body := g.get(t, strings.TrimPrefix(syncLine[1], g.URL), tok)
+			if strings.Contains(string(body), `"state":"following"`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the demo mirror is not following within 20 s: %s", body)
+			}
+			time.Sleep(50 * time.Millisecond) // polling the observable sync state, bounded
+		}
+		resp, body := g.get(t, strings.TrimPrefix(calls[1], g.URL), tok)
+		if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MIRROR" || resp.Header.Get("X-Synced-At") == "" {
+			t.Fatalf("got %d X-Cache %q X-Synced-At %q, want 200 MIRROR with X-Synced-At; body %s",
+				resp.StatusCode, resp.Header.Get("X-Cache"), resp.Header.Get("X-Synced-At"), truncate(body))
 		}
 	})
 	t.Run("healthz answers ok", func(t *testing.T) {

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -56,10 +58,7 @@ func TestEveryResponseMatchesTheContract(t *testing.T) {
 	none := token(t, "acme")
 	solo := token(t, "solo", auth.KnownScopes()...)
 
-	tests := []struct {
-		name, path, tok, accept string
-		status                  int
-	}{
+	tests := []contractCase{
 		{"companies", "/v1/companies", all, "", 200},
 		{"campaigns of every company", "/v1/campaigns", all, "", 200},
 		{"campaigns of one company", "/v1/campaigns?company_id=1", all, "", 200},
@@ -80,6 +79,19 @@ func TestEveryResponseMatchesTheContract(t *testing.T) {
 		{"installs", "/v1/installs", all, "", 200},
 		{"installs without the scope", "/v1/installs", none, "", 403},
 	}
+	checkContractCases(t, router, g, tests)
+}
+
+// contractCase is one request of a contract test and the status it must get.
+type contractCase struct {
+	name, path, tok, accept string
+	status                  int
+}
+
+// checkContractCases sends each request to g and validates the real response
+// against the contract.
+func checkContractCases(t *testing.T, router routers.Router, g *gateway, tests []contractCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodGet, g.URL+tt.path, nil)
@@ -117,6 +129,35 @@ func TestEveryResponseMatchesTheContract(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMirrorResponsesMatchTheContract validates the answers of a mirrored
+// tenant: pages and exports read from the mirror, one call, the sync state,
+// and the problems of a tenant without a mirror.
+func TestMirrorResponsesMatchTheContract(t *testing.T) {
+	router := loadContract(t)
+	openapi3filter.RegisterBodyDecoder("application/x-ndjson", openapi3filter.PlainBodyDecoder)
+	fastSyncers(t, 10*time.Millisecond)
+	up := startMirrorUpstream(t, 0)
+	g := startGateway(t, up.env(t))
+	waitMirrored(t, g, "acme")
+	acme, plain := token(t, "acme", "calls:read"), token(t, "plain", "calls:read")
+	_, body := g.get(t, "/v1/calls?limit=1", acme)
+	var p callPage
+	_ = json.Unmarshal(body, &p)
+	id, _ := callID(t, p.Data[0])
+
+	checkContractCases(t, router, g, []contractCase{
+		{"calls from the mirror", "/v1/calls?limit=3", acme, "", 200},
+		{"calls from the mirror after a follow", "/v1/calls?limit=2&since=2026-01-01T00:00:00Z", acme, "", 200},
+		{"export from the mirror", "/v1/calls/export?since=2026-10-25T00:00:00Z", acme, "application/x-ndjson", 200},
+		{"one call", "/v1/calls/" + id, acme, "", 200},
+		{"a call the mirror does not hold", "/v1/calls/999999999", acme, "", 404},
+		{"the sync state", "/v1/sync", acme, "", 200},
+		{"the sync state of a tenant without a mirror", "/v1/sync", plain, "", 403},
+		{"one call for a tenant without a mirror", "/v1/calls/" + id, plain, "", 403},
+		{"the sync state without a token", "/v1/sync", "", "", 401},
+	})
 }
 
 func truncate(b []byte) string {

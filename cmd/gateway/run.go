@@ -68,24 +68,39 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			return err
 		}
 	}
-	wiring := newWiring(cfg, st, m, logger, tracing)
+	ev, err := newEvents(cfg, st, m, logger)
+	if err != nil {
+		return err
+	}
+	ms := newMirrors(st, m, logger)
+	ms.onChange = ev.onChange
+	wiring := newWiring(cfg, st, ms, m, logger, tracing)
 	tenants, _, err := wiring.build(cfg)
 	if err != nil {
 		return err
 	}
+	stopEvents := ev.start(ctx)
+	defer stopEvents() // after the syncers stop: they record events
+	stopSync := ms.start(ctx)
+	defer stopSync() // before the stores close
 	h, err := handlers.New(handlers.Config{
-		Logger:           logger,
-		Metrics:          m,
-		Verifier:         verifier,
-		Tenants:          tenants,
-		OpenAPIYAML:      api.OpenAPIYAML(),
-		CursorKey:        cursorKey(cfg, logger),
+		Logger:      logger,
+		Metrics:     m,
+		Verifier:    verifier,
+		Tenants:     tenants,
+		OpenAPIYAML: api.OpenAPIYAML(),
+		CursorKey:   cursorKey(cfg, logger),
+		// A no-cache mirror read waits for its follow as long as a live
+		// upstream request may take.
+		MirrorFollowWait: cfg.UpstreamTimeout,
 		Cache:            st.cache,
 		Idempotency:      st.idem,
 		IdempotencyLease: cfg.IdempotencyLease,
 		LimitCounter:     st.counter,
 		Ready:            st.ready,
 		Tracing:          tracing,
+		Events:           ev.hub,
+		Webhooks:         ev.dispatcher,
 	})
 	if err != nil {
 		return err
@@ -118,7 +133,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 		defer stopPprof()
 	}
-	return serve(ctx, ln, h, logger, cfg.ShutdownTimeout)
+	// Open event streams end when shutdown starts, so that they do not
+	// hold up the graceful shutdown of the other requests.
+	return serve(ctx, ln, h, logger, cfg.ShutdownTimeout, ev.hub.Close)
 }
 
 // newTracing builds tracing from the standard OTEL_* variables; tests

@@ -49,7 +49,11 @@ func startSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
 		return nil, fmt.Errorf("sandbox: callwidget: %w", err)
 	}
 	pw, err := phonewagonsim.New(phonewagonsim.Config{
-		Accounts: []phonewagonsim.Account{{ClientID: demoClientID, ClientSecret: secret, Seed: 1, Examples: true}},
+		// A live account: a few calls a minute arrive in-progress and
+		// complete later, for the mirror to follow; it holds the documented
+		// examples.
+		Accounts: []phonewagonsim.Account{{ClientID: demoClientID, ClientSecret: secret, Seed: 1, Examples: true,
+			ArrivalEvery: phonewagonsim.SandboxArrivalEvery}},
 		// The newest sample call is an hour old, so "recent" queries find data.
 		Anchor:  time.Now().UTC().Truncate(time.Hour).Add(-time.Hour),
 		Latency: cfg.SandboxLatency,
@@ -70,9 +74,15 @@ func startSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
 	cwBase, _ := url.Parse(cwURL + "/api/v1")
 	pwBase, _ := url.Parse(pwURL)
 	sb.tenant = config.Tenant{
-		ID:                 demoTenantID,
-		CallWidget:         &config.CallWidget{BaseURL: cwBase, Email: demoEmail, Password: password},
-		Phonewagon:         &config.Phonewagon{BaseURL: pwBase, ClientID: demoClientID, ClientSecret: secret, BudgetPerMinute: config.DefaultBudgetPerMinute},
+		ID:         demoTenantID,
+		CallWidget: &config.CallWidget{BaseURL: cwBase, Email: demoEmail, Password: password},
+		Phonewagon: &config.Phonewagon{BaseURL: pwBase, ClientID: demoClientID, ClientSecret: secret,
+			BudgetPerMinute: config.DefaultBudgetPerMinute, Mirror: &config.Mirror{
+				Retention:       config.DefaultMirrorRetention,
+				SyncInterval:    config.DefaultMirrorSyncInterval,
+				Revisit:         config.DefaultMirrorRevisit,
+				RevisitInterval: config.DefaultMirrorRevisitInterval,
+			}},
 		RateLimitPerMinute: config.DefaultRateLimitPerMinute,
 	}
 	return sb, nil
@@ -138,6 +148,12 @@ Switchboard is running in sandbox mode on %[1]s
 %[2]s
   Try it:
 curl -sS -H 'Authorization: Bearer %[2]s' '%[1]s/v1/tags'
+  The demo account's call history is mirrored (synced in the background, a few seconds to backfill):
+curl -sS -H 'Authorization: Bearer %[2]s' '%[1]s/v1/sync'
+  Once it says "following", calls are answered from the mirror (see X-Cache: MIRROR and X-Synced-At):
+curl -sS -i -H 'Authorization: Bearer %[2]s' '%[1]s/v1/calls?limit=2'
+  Watch new and changed calls as server-sent events (Ctrl-C to stop):
+curl -N -H 'Authorization: Bearer %[2]s' '%[1]s/v1/events'
 
 `, baseURL, token)
 }

@@ -21,8 +21,9 @@ const (
 )
 
 // serve runs h on ln until ctx is done, then shuts down gracefully: the
-// listener closes at once and in-flight requests get up to grace to finish.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, grace time.Duration) error {
+// listener closes at once, onShutdown runs (ending long-lived streams), and
+// in-flight requests get up to grace to finish.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, grace time.Duration, onShutdown ...func()) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -32,6 +33,9 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	for _, f := range onShutdown {
+		srv.RegisterOnShutdown(f)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -14,6 +14,7 @@ import (
 	"switchboard/internal/handlers"
 	"switchboard/internal/idempotency"
 	"switchboard/internal/metrics"
+	"switchboard/internal/mirror"
 	"switchboard/internal/ratelimit"
 	"switchboard/internal/redisconn"
 	"switchboard/internal/storehealth"
@@ -31,6 +32,7 @@ type stores struct {
 	budget   ratelimit.Store
 	counter  httprate.LimitCounter // nil: httprate counts in this process
 	tokens   callwidget.TokenStore
+	mirror   mirrorStore // call-history mirrors, their leases and follow requests
 	ready    []handlers.ReadinessCheck
 	stop     func() // ends the heartbeats; nil without Redis
 }
@@ -49,6 +51,7 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 			idem:   idempotency.NewMemory(time.Now),
 			budget: ratelimit.NewMemoryStore(time.Now),
 			tokens: cache.NewMemoryTokens(),
+			mirror: mirror.NewMemoryStore(time.Now),
 		}, nil
 	}
 
@@ -108,11 +111,20 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 		budget:   ratelimit.NewRedisStore(rdb, cfg.RedisPrefix+"budget:", replicas),
 		counter:  counter,
 		tokens:   tokens,
+		mirror:   mirror.NewRedisStore(rdb, cfg.RedisPrefix+"mirror:"),
 		ready: []handlers.ReadinessCheck{{Name: "redis", Check: health.Check(func(ctx context.Context) error {
 			return rdb.Ping(ctx).Err()
 		})}},
 		stop: replicas.Start(),
 	}, nil
+}
+
+// mirrorStore is what a mirror needs of the shared state; MemoryStore and
+// RedisStore are each all three.
+type mirrorStore interface {
+	mirror.Store
+	mirror.Leases
+	mirror.FollowRequests
 }
 
 func (s *stores) close() {

@@ -14,6 +14,7 @@ import (
 	"switchboard/internal/config"
 	"switchboard/internal/handlers"
 	"switchboard/internal/metrics"
+	"switchboard/internal/mirror"
 	"switchboard/internal/ratelimit"
 	"switchboard/internal/telemetry"
 	"switchboard/internal/upstream/callwidget"
@@ -34,6 +35,7 @@ type wiring struct {
 	transport http.RoundTripper
 	timeout   time.Duration
 	accounts  *accounts
+	mirrors   *mirrors
 
 	mu    sync.Mutex              // serializes build
 	built map[string]*builtTenant // the generation in force, by tenant id
@@ -46,11 +48,12 @@ type builtTenant struct {
 	tenant   *handlers.Tenant
 	budget   *ratelimit.Budget
 	breakers [2]*breaker.Breaker // CallWidget, Phonewagon
+	mirror   *mirror.Reader      // nil without a mirror
 }
 
-func newWiring(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.Logger, tr *telemetry.Tracing) *wiring {
+func newWiring(cfg *config.Config, st *stores, ms *mirrors, m *metrics.Metrics, logger *slog.Logger, tr *telemetry.Tracing) *wiring {
 	w := &wiring{
-		st: st, m: m, logger: logger,
+		st: st, m: m, logger: logger, mirrors: ms,
 		transport: tr.Transport(upstreamhttp.Timed(upstreamhttp.NewTransport())),
 		timeout:   cfg.UpstreamTimeout,
 		accounts:  newAccounts(),
@@ -75,11 +78,12 @@ func (w *wiring) build(cfg *config.Config) (map[string]*handlers.Tenant, tenantC
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	gen := w.accounts.begin()
+	mgen := w.mirrors.begin()
 	out := make(map[string]*handlers.Tenant, len(cfg.Tenants))
 	built := make(map[string]*builtTenant, len(cfg.Tenants))
 	var ch tenantChanges
 	for _, t := range cfg.Tenants {
-		bt, err := w.buildTenant(gen, t)
+		bt, err := w.buildTenant(gen, mgen, t)
 		if err != nil {
 			return nil, tenantChanges{}, fmt.Errorf("tenant %s: %w", t.ID, err)
 		}
@@ -100,13 +104,14 @@ func (w *wiring) build(cfg *config.Config) (map[string]*handlers.Tenant, tenantC
 		slices.Sort(l)
 	}
 	gen.commit()
+	mgen.commit() // stops the syncers of mirrors no longer in force, starts the new ones
 	w.built = built
 	return out, ch, nil
 }
 
 // buildTenant builds t, or returns the tenant in force when t's settings and
 // its accounts' budget and breakers are the same.
-func (w *wiring) buildTenant(gen *generation, t config.Tenant) (*builtTenant, error) {
+func (w *wiring) buildTenant(gen *generation, mgen *mirrorGeneration, t config.Tenant) (*builtTenant, error) {
 	bt := &builtTenant{cfg: t}
 	if cw := t.CallWidget; cw != nil {
 		br, err := gen.breaker("callwidget|"+cw.BaseURL.String()+"|"+cw.Email, "callwidget:"+cw.Email, w.newBreaker)
@@ -126,8 +131,11 @@ func (w *wiring) buildTenant(gen *generation, t config.Tenant) (*builtTenant, er
 			return nil, err
 		}
 		bt.breakers[1] = br
+		if pw.Mirror != nil {
+			bt.mirror = mgen.existing(pw) // nil: built below with the new service
+		}
 	}
-	if old, ok := w.built[t.ID]; ok && old.budget == bt.budget && old.breakers == bt.breakers && reflect.DeepEqual(old.cfg, t) {
+	if old, ok := w.built[t.ID]; ok && old.budget == bt.budget && old.breakers == bt.breakers && old.mirror == bt.mirror && reflect.DeepEqual(old.cfg, t) {
 		return old, nil
 	}
 	ht := &handlers.Tenant{ID: t.ID, RateLimitPerMinute: t.RateLimitPerMinute}
@@ -166,7 +174,16 @@ func (w *wiring) buildTenant(gen *generation, t config.Tenant) (*builtTenant, er
 		if err != nil {
 			return nil, err
 		}
-		ht.Phonewagon = phonewagon.NewService(c, bt.breakers[1])
+		svc := phonewagon.NewService(c, bt.breakers[1])
+		ht.Phonewagon = svc
+		if pw.Mirror != nil {
+			if bt.mirror == nil {
+				if bt.mirror, err = mgen.create(pw, svc); err != nil {
+					return nil, err
+				}
+			}
+			ht.Mirror = bt.mirror
+		}
 	}
 	bt.tenant = ht
 	return bt, nil

@@ -21,14 +21,20 @@
 //	      client_id: acme-client
 //	      client_secret: ${ACME_PHONEWAGON_SECRET}
 //	      budget_per_minute: 50       # optional, 1..10000, default 50
+//	      mirror:                     # optional (SPEC §7); "mirror: {}" takes every default
+//	        retention: 2160h          # 1h..10y, default 90 days
+//	        sync_interval: 15s        # 5s..1h, default 15s
+//	        revisit: 2h               # 1m..retention, default 2h
+//	        revisit_interval: 5m      # 5s..24h, default 5m
 //	    rate_limit_per_minute: 600    # optional, 1..1000000, default 600
 //
 // Unknown and duplicate keys, wrong types, aliases and a second YAML document
 // are errors. base_url is an absolute http or https URL with a host and no
 // user info, query or fragment; a trailing slash is trimmed. Tenants whose
 // Phonewagon sections name the same account (Phonewagon.Account: scheme,
-// host and client_id) share its budget and must agree on client_secret and
-// budget_per_minute.
+// host and client_id) share its budget and its mirror, and must agree on
+// client_secret, budget_per_minute and the mirror block (all the same
+// settings, or none).
 //
 // # Environment references
 //

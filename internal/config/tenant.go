@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"switchboard/internal/domain"
@@ -32,6 +33,9 @@ type Tenant struct {
 	CallWidget *CallWidget
 	// Phonewagon is nil when the tenant has no Phonewagon account.
 	Phonewagon *Phonewagon
+	// Webhooks are the tenant's webhook endpoints (SPEC §8); only a tenant
+	// whose Phonewagon account has a mirror may have any.
+	Webhooks []Webhook
 	// RateLimitPerMinute is the inbound limit for this tenant's callers.
 	RateLimitPerMinute int
 }
@@ -47,6 +51,9 @@ func (t Tenant) LogValue() slog.Value {
 	}
 	if t.Phonewagon != nil {
 		attrs = append(attrs, slog.Any("phonewagon", t.Phonewagon))
+	}
+	for i, w := range t.Webhooks {
+		attrs = append(attrs, slog.Any("webhooks."+strconv.Itoa(i), w))
 	}
 	return slog.GroupValue(attrs...)
 }
@@ -82,6 +89,9 @@ type Phonewagon struct {
 	// BudgetPerMinute is the most upstream requests this account may make in
 	// any sliding 60-second window, across every tenant that shares it.
 	BudgetPerMinute int
+	// Mirror is nil when the account keeps no mirror of its call history
+	// (SPEC §7); tenants sharing the account have equal Mirror settings.
+	Mirror *Mirror
 }
 
 // Account returns the key that identifies the Phonewagon account behind p:
@@ -110,17 +120,25 @@ func (p *Phonewagon) Account() string {
 
 // String implements fmt.Stringer without the client secret.
 func (p Phonewagon) String() string {
-	return fmt.Sprintf("phonewagon{base_url: %s, client_id: %s, client_secret: %s, budget_per_minute: %d}",
-		urlString(p.BaseURL), p.ClientID, p.ClientSecret, p.BudgetPerMinute)
+	mirror := "none"
+	if p.Mirror != nil {
+		mirror = p.Mirror.String()
+	}
+	return fmt.Sprintf("phonewagon{base_url: %s, client_id: %s, client_secret: %s, budget_per_minute: %d, mirror: %s}",
+		urlString(p.BaseURL), p.ClientID, p.ClientSecret, p.BudgetPerMinute, mirror)
 }
 
 // LogValue implements slog.LogValuer without the client secret.
 func (p Phonewagon) LogValue() slog.Value {
-	return slog.GroupValue(
+	attrs := []slog.Attr{
 		slog.String("base_url", urlString(p.BaseURL)),
 		slog.String("client_id", p.ClientID),
 		slog.Int("budget_per_minute", p.BudgetPerMinute),
-	)
+	}
+	if p.Mirror != nil {
+		attrs = append(attrs, slog.Any("mirror", *p.Mirror))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // defaultPort is the port a scheme implies, for Account's normalization.

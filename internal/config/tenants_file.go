@@ -107,7 +107,7 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 
 // tenant reads one entry of the tenants list.
 func (r *nodeReader) tenant(n *yaml.Node, path string) (Tenant, bool) {
-	m := r.mapping(n, path, "id", "callwidget", "phonewagon", "rate_limit_per_minute")
+	m := r.mapping(n, path, "id", "callwidget", "phonewagon", "webhooks", "rate_limit_per_minute")
 	if m == nil {
 		return Tenant{}, false
 	}
@@ -126,6 +126,9 @@ func (r *nodeReader) tenant(n *yaml.Node, path string) (Tenant, bool) {
 	}
 	if pw := m["phonewagon"]; pw != nil {
 		t.Phonewagon = r.phonewagon(pw, join(path, "phonewagon"))
+	}
+	if wh := m["webhooks"]; wh != nil {
+		t.Webhooks = r.webhooks(wh, join(path, "webhooks"), t.Phonewagon != nil && t.Phonewagon.Mirror != nil)
 	}
 	if m["callwidget"] == nil && m["phonewagon"] == nil {
 		r.errs.add(path, n.Line, "needs at least one upstream: callwidget, phonewagon or both")
@@ -158,7 +161,7 @@ func (r *nodeReader) callWidget(n *yaml.Node, path string) *CallWidget {
 
 // phonewagon reads a tenant's phonewagon section; see callWidget for null.
 func (r *nodeReader) phonewagon(n *yaml.Node, path string) *Phonewagon {
-	m := r.mapping(n, path, "base_url", "client_id", "client_secret", "budget_per_minute")
+	m := r.mapping(n, path, "base_url", "client_id", "client_secret", "budget_per_minute", "mirror")
 	if m == nil {
 		return nil
 	}
@@ -168,6 +171,9 @@ func (r *nodeReader) phonewagon(n *yaml.Node, path string) *Phonewagon {
 	pw.ClientSecret = secret(r.required(m, n, path, "client_secret"))
 	pw.BudgetPerMinute, _ = r.integer(m["budget_per_minute"], join(path, "budget_per_minute"),
 		DefaultBudgetPerMinute, minBudgetPerMinute, maxBudgetPerMinute)
+	if mi := m["mirror"]; mi != nil {
+		pw.Mirror = r.mirror(mi, join(path, "mirror"))
+	}
 	return pw
 }
 
@@ -187,9 +193,10 @@ func (r *nodeReader) baseURL(m map[string]*yaml.Node, parent *yaml.Node, path st
 
 // checkAcrossTenants enforces the rules that span tenants: unique ids, and
 // agreement between tenants that share a Phonewagon account. Such tenants
-// share one budget and one set of credentials upstream (SPEC §1, §5), so a
-// second client_secret or budget_per_minute for the same account has no
-// meaning and is almost certainly a copy-paste mistake.
+// share one budget, one set of credentials upstream and one mirror (SPEC §1,
+// §5, §7), so a second client_secret, budget_per_minute or mirror block for
+// the same account has no meaning and is almost certainly a copy-paste
+// mistake.
 func checkAcrossTenants(tenants []Tenant, list *yaml.Node, errs *Errors) {
 	firstID := make(map[string]int, len(tenants))
 	firstAccount := make(map[string]int)
@@ -218,6 +225,10 @@ func checkAcrossTenants(tenants []Tenant, list *yaml.Node, errs *Errors) {
 		if t.Phonewagon.BudgetPerMinute != other.BudgetPerMinute {
 			errs.add(path+".phonewagon.budget_per_minute", line,
 				"differs from tenants[%d].phonewagon.budget_per_minute for the same Phonewagon account, which shares one budget", j)
+		}
+		if !sameMirror(t.Phonewagon.Mirror, other.Mirror) {
+			errs.add(path+".phonewagon.mirror", line,
+				"differs from tenants[%d].phonewagon.mirror for the same Phonewagon account, which shares one mirror (give every tenant of the account the same mirror block, or none)", j)
 		}
 	}
 }

@@ -31,6 +31,7 @@ const (
 	CodeUpstreamError         Code = "upstream-error"
 	CodeIdempotencyKeyReused  Code = "idempotency-key-reused"
 	CodeIdempotencyKeyInUse   Code = "idempotency-key-in-use"
+	CodeMirrorNotConfigured   Code = "mirror-not-configured"
 	CodeInternal              Code = "internal"
 )
 

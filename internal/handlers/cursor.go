@@ -23,6 +23,7 @@ const MinCursorKeyBytes = 32
 // the way in and on the way out: numeric upstream ids fit with room to spare.
 const (
 	cursorVersion   = 2 // version 1 cursors (no skip ids) are refused as invalid-cursor
+	mirrorVersion   = 3 // a mirror cursor: a keyset, not an upstream request (cursor_mirror.go)
 	cursorSkipLimit = 100
 	maxCursorLen    = 4096
 )
@@ -40,6 +41,11 @@ type cursorPayload struct {
 	Company  string   `json:"c,omitempty"`
 	Campaign string   `json:"g,omitempty"`
 	Skip     []string `json:"k,omitempty"` // ids served at End
+	// At and ID are a mirror cursor's keyset: the last call served (its
+	// start time in epoch ms, its id). Company and Campaign then hold the
+	// company id and the campaign name the mirror is queried by.
+	At int64  `json:"a,omitempty"`
+	ID string `json:"i,omitempty"`
 }
 
 // cursorSigner makes and checks tamper-evident cursors: base64url(payload)
@@ -50,7 +56,9 @@ type cursorSigner struct {
 }
 
 func (c cursorSigner) sign(p cursorPayload) (string, error) {
-	p.Version = cursorVersion
+	if p.Version == 0 {
+		p.Version = cursorVersion
+	}
 	body, _ := json.Marshal(p) // a struct of strings and ints cannot fail
 	enc := base64.RawURLEncoding
 	cursor := enc.EncodeToString(body) + "." + enc.EncodeToString(c.mac(body))
@@ -69,11 +77,12 @@ func (c cursorSigner) mac(body []byte) []byte {
 
 var errCursor = errors.New("cursor check failed")
 
-// verify returns the page request a cursor stands for, provided it was made
-// by this gateway for this tenant and these filters.
-func (c cursorSigner) verify(cursor, tenant, query string) (domain.CallsQuery, error) {
-	invalid := func(cause error) (domain.CallsQuery, error) {
-		return domain.CallsQuery{}, &domain.Error{Code: domain.CodeInvalidCursor,
+// open returns what a cursor carries, provided it was made by this gateway
+// for this tenant and these filters; an upstream and a mirror cursor both
+// open, and Version tells them apart.
+func (c cursorSigner) open(cursor, tenant, query string) (cursorPayload, error) {
+	invalid := func(cause error) (cursorPayload, error) {
+		return cursorPayload{}, &domain.Error{Code: domain.CodeInvalidCursor,
 			Message: "cursor is not valid for this request; start again without it", Err: cause}
 	}
 	if len(cursor) > maxCursorLen {
@@ -90,7 +99,7 @@ func (c cursorSigner) verify(cursor, tenant, query string) (domain.CallsQuery, e
 		return invalid(errCursor)
 	}
 	var p cursorPayload
-	if err := json.Unmarshal(body, &p); err != nil || p.Version != cursorVersion {
+	if err := json.Unmarshal(body, &p); err != nil || (p.Version != cursorVersion && p.Version != mirrorVersion) {
 		return invalid(errCursor)
 	}
 	if p.Tenant != tenant || p.Query != query {
@@ -99,6 +108,26 @@ func (c cursorSigner) verify(cursor, tenant, query string) (domain.CallsQuery, e
 	if len(p.Skip) > cursorSkipLimit {
 		return invalid(errors.New("cursor skips too many ids"))
 	}
+	return p, nil
+}
+
+// verify returns the upstream page request a cursor stands for, provided it
+// was made by this gateway for this tenant and these filters. A mirror
+// cursor is not one.
+func (c cursorSigner) verify(cursor, tenant, query string) (domain.CallsQuery, error) {
+	p, err := c.open(cursor, tenant, query)
+	if err != nil {
+		return domain.CallsQuery{}, err
+	}
+	if p.Version != cursorVersion {
+		return domain.CallsQuery{}, &domain.Error{Code: domain.CodeInvalidCursor,
+			Message: "cursor is not valid for this request; start again without it", Err: errCursor}
+	}
+	return p.upstreamQuery(), nil
+}
+
+// upstreamQuery is the upstream page request an upstream cursor carries.
+func (p cursorPayload) upstreamQuery() domain.CallsQuery {
 	q := domain.CallsQuery{CompanyID: p.Company, CampaignID: p.Campaign, PageSize: p.PageSize,
 		Skip: p.Skip, SkipLimit: cursorSkipLimit}
 	if p.Start != 0 {
@@ -107,7 +136,7 @@ func (c cursorSigner) verify(cursor, tenant, query string) (domain.CallsQuery, e
 	if p.End != 0 {
 		q.End = time.UnixMilli(p.End).UTC()
 	}
-	return q, nil
+	return q
 }
 
 // cursorFor encodes the next page's request.

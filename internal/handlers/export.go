@@ -3,6 +3,7 @@ package handlers
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,7 +15,7 @@ import (
 //
 //	@Summary		Export calls
 //	@ID				exportCalls
-//	@Description	Every call matching the filters, all upstream pages, streamed as they arrive: NDJSON (one call per line, the default) or CSV (with its header row first, even when no call matches) when `Accept` prefers `text/csv`. `Accept` q-values are honoured; an `Accept` that allows neither type gets NDJSON. Every call appears exactly once, newest first. The export starts once a first Phonewagon budget slot is free within 2 s (else 503); once streaming, it waits for the budget between pages for as long as the client stays connected. Paging upstream stops when the client goes away. Any other upstream failure after the stream has begun aborts the connection, so a partial export never looks complete. `HEAD` answers the headers without reading any call or spending budget. Scope `calls:read`.
+//	@Description	Every call matching the filters, all upstream pages, streamed as they arrive: NDJSON (one call per line, the default) or CSV (with its header row first, even when no call matches) when `Accept` prefers `text/csv`. `Accept` q-values are honoured; an `Accept` that allows neither type gets NDJSON. Every call appears exactly once, newest first. The export starts once a first Phonewagon budget slot is free within 2 s (else 503); once streaming, it waits for the budget between pages for as long as the client stays connected. Paging upstream stops when the client goes away. Any other upstream failure after the stream has begun aborts the connection, so a partial export never looks complete. `HEAD` answers the headers without reading any call or spending budget. When the account's call-history mirror covers the window, the export is read from it, without upstream requests or budget, and says so with `X-Cache: MIRROR` and `X-Synced-At`. Scope `calls:read`.
 //	@Tags			phonewagon
 //	@Produce		application/x-ndjson,text/csv
 //	@Security		bearerauth
@@ -24,6 +25,7 @@ import (
 //	@Param			until		query		string	false	"RFC 3339 time, exclusive"	format(date-time)
 //	@Success		200			{string}	string	"one JSON call per line, or CSV with a header row"
 //	@Header			200	{integer}	X-Upstream-Budget-Remaining	"requests left in the Phonewagon budget window"
+//	@Header			200	{string}	X-Synced-At	"on answers from the call-history mirror (X-Cache: MIRROR): RFC 3339 time of its last successful follow"
 //	@Failure		400			{object}	Problem	"invalid filter"
 //	@Failure		401			{object}	Problem	"missing or invalid token"
 //	@Failure		403			{object}	Problem	"scope missing, unknown tenant, or no Phonewagon account"
@@ -41,13 +43,29 @@ func (s *Server) exportCalls(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	media := negotiateExport(r.Header.Get("Accept"))
+	ctx := r.Context()
 	if r.Method == http.MethodHead {
-		// HEAD reads no call: no upstream request, no budget slot.
+		// HEAD reads no call: no upstream request, no budget slot. It says
+		// MIRROR when the mirror would answer, except with a campaign_id,
+		// whose resolution may need the (budgeted) campaign list.
 		setExportHeaders(w, t, media)
+		if f.CampaignID == "" {
+			if _, st, ok := s.mirrorPlan(ctx, t, pw, f); ok {
+				setMirrorHeaders(w, t, st)
+			}
+		}
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	ctx := r.Context()
+	if mq, st, mirrored := s.mirrorPlan(ctx, t, pw, f); mirrored {
+		err := s.exportMirror(w, r, t, media, mq, st)
+		if !errors.Is(err, errMirrorRead) || ctx.Err() != nil {
+			return err
+		}
+		// Nothing is written yet: the upstream exports instead.
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "mirror unreadable; exporting from the upstream",
+			slog.String("request_id", RequestID(ctx)), slog.String("error", err.Error()))
+	}
 	// The first page is fetched before any byte is written, so that its
 	// failure (a budget with no slot free within its wait included) is
 	// still an ordinary problem response.

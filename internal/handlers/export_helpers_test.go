@@ -68,6 +68,7 @@ type simGateway struct {
 	url  string
 	sim  *phonewagonsim.Server
 	data phonewagonsim.Dataset
+	srv  *Server
 }
 
 // simOptions shape a simGateway; zero fields mean: 60 calls, no budget, a
@@ -78,6 +79,7 @@ type simOptions struct {
 	clock    *fakeClock
 	simRate  int
 	pageSize int
+	mirror   CallMirror // the tenant's mirror; nil: none
 }
 
 func newSimGateway(t *testing.T, o simOptions) *simGateway {
@@ -109,7 +111,7 @@ func newSimGateway(t *testing.T, o simOptions) *simGateway {
 		Metrics:  metrics.New(),
 		Verifier: v,
 		Tenants: map[string]*Tenant{"acme": {ID: "acme", PhonewagonAccount: "acme-client",
-			RateLimitPerMinute: 100_000, Phonewagon: clientService{c: client}}},
+			RateLimitPerMinute: 100_000, Phonewagon: clientService{c: client}, Mirror: o.mirror}},
 		OpenAPIYAML: []byte("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"),
 		CursorKey:   []byte(strings.Repeat("k", 32)),
 	})
@@ -123,7 +125,7 @@ func newSimGateway(t *testing.T, o simOptions) *simGateway {
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	data, _ := sim.Dataset("acme-client")
-	return &simGateway{url: srv.URL, sim: sim, data: data}
+	return &simGateway{url: srv.URL, sim: sim, data: data, srv: s}
 }
 
 // send makes a request with a calls:read token and returns the response

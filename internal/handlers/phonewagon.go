@@ -124,8 +124,21 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.serveCached(w, r, t, cache.Key(t.ID, t.PhonewagonAccount, "campaigns", companyID), func(ctx context.Context) (page, error) {
+	return s.serveCached(w, r, t, campaignsKey(t, companyID), s.fillCampaigns(t, pw, companyID))
+}
+
+// campaignsKey is the response-cache key of the campaigns of one company,
+// or of every company when companyID is "".
+func campaignsKey(t *Tenant, companyID string) string {
+	return cache.Key(t.ID, t.PhonewagonAccount, "campaigns", companyID)
+}
+
+// fillCampaigns fetches the campaigns of one company, or of every company
+// when companyID is "", from the upstream.
+func (s *Server) fillCampaigns(t *Tenant, pw PhonewagonService, companyID string) func(ctx context.Context) (page, error) {
+	return func(ctx context.Context) (page, error) {
 		var campaigns []domain.Campaign
+		var err error
 		if companyID != "" {
 			campaigns, err = pw.Campaigns(ctx, companyID)
 		} else {
@@ -135,7 +148,7 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		return page{value: CampaignList{Data: nonNil(campaigns)}, freshFor: ttlLookups}, err
-	})
+	}
 }
 
 // parseCompanyParam validates the only parameter of GET /v1/campaigns.

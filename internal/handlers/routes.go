@@ -53,6 +53,10 @@ func (s *Server) routes() chi.Router {
 		r.With(s.requireScope(auth.ScopeCallsRead)).Group(func(r chi.Router) {
 			r.Get("/calls", s.handle(s.listCalls))
 			r.Get("/calls/export", s.handle(s.exportCalls))
+			r.Get("/calls/{id}", s.handle(s.getCall))
+			r.Get("/sync", s.handle(s.getSync))
+			r.Get("/events", s.handle(s.streamEvents))
+			r.Get("/webhooks", s.handle(s.listWebhooks))
 		})
 		r.With(s.requireScope(auth.ScopeCallsWrite)).Post("/calls", s.handle(s.createCall()))
 		r.With(s.requireScope(auth.ScopeMessagesSend)).Post("/messages", s.handle(s.sendMessage()))

@@ -52,6 +52,9 @@ type Tenant struct {
 	RateLimitPerMinute int
 	CallWidget         CallWidgetService
 	Phonewagon         PhonewagonService
+	// Mirror is the Phonewagon account's call-history mirror; nil when the
+	// account has none (SPEC §7).
+	Mirror CallMirror
 }
 
 // Config wires a Server. Logger, Metrics, Verifier and OpenAPIYAML are
@@ -78,9 +81,23 @@ type Config struct {
 	// CursorKey signs calls cursors; at least 32 bytes, the same on every
 	// replica so a cursor from one is accepted by another.
 	CursorKey []byte
+	// MirrorFollowWait bounds how long a Cache-Control: no-cache read of a
+	// mirror waits for its follow before answering with what is held;
+	// 0 means 10 s.
+	MirrorFollowWait time.Duration
 	// Tracing, when on, opens a server span per request (see tracing.go);
 	// nil or off installs nothing.
 	Tracing *telemetry.Tracing
+	// Events serves /v1/events; nil answers it as an internal error for
+	// tenants with a mirror.
+	Events EventHub
+	// EventsHeartbeat is the interval of an event stream's comment lines
+	// (default and maximum 15 s); EventsWriteTimeout bounds each of its
+	// writes (default 30 s).
+	EventsHeartbeat, EventsWriteTimeout time.Duration
+	// Webhooks reports GET /v1/webhooks; nil answers every tenant
+	// mirror-not-configured (no webhooks).
+	Webhooks WebhookStatuses
 }
 
 // Server is the gateway's http.Handler. It is safe for concurrent use.
@@ -98,8 +115,14 @@ type Server struct {
 	idempotency idempotency.Store
 	cache       *cache.Cache
 	idemLease   time.Duration
-	router      chi.Router
-	tracing     *telemetry.Tracing
+	// mirrorFollowWait bounds the follow before a no-cache mirror read.
+	mirrorFollowWait time.Duration
+	router           chi.Router
+	tracing          *telemetry.Tracing
+	// events serves /v1/events (events.go).
+	events                              EventHub
+	eventsHeartbeat, eventsWriteTimeout time.Duration
+	webhooks                            WebhookStatuses
 
 	exportTuning // zero in production; see export_pace.go
 }
@@ -136,6 +159,16 @@ func New(cfg Config) (*Server, error) {
 		idempotency: cfg.Idempotency,
 		idemLease:   cmp.Or(cfg.IdempotencyLease, idempotency.DefaultLease),
 		tracing:     cfg.Tracing,
+	}
+	if s.mirrorFollowWait = cfg.MirrorFollowWait; s.mirrorFollowWait <= 0 {
+		s.mirrorFollowWait = defaultMirrorFollowWait
+	}
+	s.events, s.webhooks = cfg.Events, cfg.Webhooks
+	if s.eventsHeartbeat = cfg.EventsHeartbeat; s.eventsHeartbeat <= 0 || s.eventsHeartbeat > defaultEventsHeartbeat {
+		s.eventsHeartbeat = defaultEventsHeartbeat
+	}
+	if s.eventsWriteTimeout = cfg.EventsWriteTimeout; s.eventsWriteTimeout <= 0 {
+		s.eventsWriteTimeout = defaultEventsWriteTimeout
 	}
 	if s.cache = cfg.Cache; s.cache == nil {
 		if s.cache, err = cache.New(cache.Config{}); err != nil {

@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -37,6 +38,18 @@ type Metrics struct {
 	// TokenLogins and TokenRefreshes count CallWidget token acquisitions.
 	TokenLogins    *prometheus.CounterVec
 	TokenRefreshes *prometheus.CounterVec
+	// MirrorSyncRequests counts the call-history mirror's sync requests by
+	// account (client id), kind (backfill, follow, revisit) and outcome (ok,
+	// refused by the budget's background lane, error).
+	MirrorSyncRequests *prometheus.CounterVec
+	// MirrorLeaseChanges counts this replica taking (acquired) and losing or
+	// giving up (released) an account's mirror lease.
+	MirrorLeaseChanges *prometheus.CounterVec
+
+	// Events are the event and webhook collectors (events.go).
+	Events EventMetrics
+
+	mirrors *mirrorCollector // the mirror gauges read at scrape (mirror.go)
 
 	// state computes the budget and breaker gauges when scraped.
 	state *stateCollector
@@ -92,13 +105,25 @@ func New() *Metrics {
 			Name: "switchboard_callwidget_token_refreshes_total",
 			Help: "CallWidget token refreshes, by tenant.",
 		}, []string{"tenant"}),
+		MirrorSyncRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_mirror_sync_requests_total",
+			Help: "Upstream requests of the call-history mirror's sync, by Phonewagon account (client id), kind (backfill, follow, revisit) and outcome (ok, refused, error).",
+		}, []string{"account", "kind", "outcome"}),
+		MirrorLeaseChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_mirror_lease_changes_total",
+			Help: "Times this replica took (acquired) or lost or gave up (released) a mirror lease, by Phonewagon account (client id).",
+		}, []string{"account", "change"}),
+		mirrors: newMirrorCollector(time.Now),
+		Events:  newEventMetrics(),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.HTTPRequests, m.HTTPDuration, m.UpstreamRequests, m.UpstreamDuration,
 		m.CacheResults, m.BudgetWaits, m.Reloads, m.TokenLogins, m.TokenRefreshes, m.state,
+		m.MirrorSyncRequests, m.MirrorLeaseChanges, m.mirrors,
 	)
+	m.registry.MustRegister(m.Events.collectors()...)
 	for _, o := range []string{ReloadApplied, ReloadRejected} {
 		m.Reloads.WithLabelValues(o)
 	}

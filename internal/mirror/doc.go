@@ -13,7 +13,10 @@
 //     work, each an exact walk of the upstream's pages (no call lost or
 //     repeated at a page boundary), checkpointed so an interrupted walk
 //     resumes where it stopped.
-//   - syncer.go: the loop per account that holds the lease and schedules the
-//     work through the budget's background lane.
+//   - retention.go: trimming calls past the retention, and what that does
+//     to CoveredFrom.
+//   - syncer.go: the loop per account that takes and renews the lease
+//     (NewSyncer, Run, Status); holder.go: the work of one lease grant,
+//     scheduled page by page through the budget's background lane.
 //   - query.go: filters and the keyset cursor of a mirrored page.
 package mirror

@@ -187,17 +187,25 @@ func NewBudget(cfg BudgetConfig) (*Budget, error) {
 //
 // A failing store is not an error: Wait falls back to the per-replica share.
 // It returns an error wrapping ctx.Err() when ctx ends first.
+//
+// The lane ctx carries (WithLane) picks the limit: a Background request is
+// admitted only while Reserve(limit) slots stay free after it. It waits for
+// its lane as a caller waits (at most MaxWait, and only when a slot of its
+// lane frees within it), and is otherwise refused at once with the
+// RetryAfter of its lane, which the background work honours before trying
+// again; it never takes a slot a caller could have had.
 func (b *Budget) Wait(ctx context.Context) error {
+	lane := LaneOf(ctx)
 	start := b.now()
 	var slept time.Duration
 	for {
-		d, err := b.decide(ctx, true)
+		d, err := b.decide(ctx, true, lane)
 		if err != nil {
 			return fmt.Errorf("ratelimit: wait: %w", err)
 		}
 		if d.Admitted {
 			if slept > 0 {
-				b.outcome(WaitAdmitted)
+				b.outcome(lane, WaitAdmitted)
 			}
 			return nil
 		}
@@ -205,7 +213,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 		// not move cannot hold a request for ever.
 		spent := max(b.now().Sub(start), slept)
 		if d.RetryAfter > b.maxWait-spent {
-			b.outcome(WaitExhausted)
+			b.outcome(lane, WaitExhausted)
 			return &domain.Error{
 				Code:       domain.CodeUpstreamBudget,
 				Message:    "the Phonewagon request budget is spent; retry later",
@@ -216,7 +224,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 		// misbehaving Store from turning this loop into a busy one.
 		pause := max(d.RetryAfter, minSleep)
 		if err := b.sleep(ctx, pause); err != nil {
-			b.outcome(WaitCanceled)
+			b.outcome(lane, WaitCanceled)
 			return fmt.Errorf("ratelimit: wait for a Phonewagon slot: %w", err)
 		}
 		slept += pause
@@ -243,22 +251,33 @@ func (b *Budget) Pause(ctx context.Context, d time.Duration) {
 // taking one: GET /v1/budget and the X-Upstream-Budget-Remaining header.
 // While the store fails it reports this replica's share.
 func (b *Budget) Status(ctx context.Context) (Decision, error) {
-	d, err := b.decide(ctx, false)
+	d, err := b.decide(ctx, false, Caller)
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: status: %w", err)
 	}
 	return d, nil
 }
 
-// outcome tells OnWait how a wait ended.
-func (b *Budget) outcome(o string) {
-	if b.onWait != nil {
+// outcome tells OnWait how a caller's wait ended. Background waits are
+// not told: the mirror's lane is full most of a backfill by design, and
+// the budget-waits metric is about callers waiting.
+func (b *Budget) outcome(lane Lane, o string) {
+	if b.onWait != nil && lane == Caller {
 		b.onWait(o)
 	}
 }
 
-// remaining records what d left, and tells OnRemaining.
-func (b *Budget) remaining(d Decision) {
+// remaining records what d, decided in lane against limit's lane limit,
+// left for a caller, and tells OnRemaining. A background decision that left
+// nothing for its lane says nothing certain about the caller's view (the
+// window may be paused, or hold only the reserve), so it is not reported.
+func (b *Budget) remaining(d Decision, lane Lane, limit int) {
+	if lane == Background {
+		if !d.Admitted && d.Remaining == 0 {
+			return
+		}
+		d.Remaining += Reserve(limit)
+	}
 	b.last.Store(int64(d.Remaining) + 1)
 	if b.onRemaining != nil {
 		b.onRemaining(d.Remaining)

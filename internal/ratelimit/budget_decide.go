@@ -16,12 +16,20 @@ const settleRetry = DefaultHeartbeatInterval
 // decide admits one request (take) or reports the budget (a peek): on the
 // shared store when its health allows and its window can be trusted, else on
 // this replica's ledger with its share of the limit.
-func (b *Budget) decide(ctx context.Context, take bool) (Decision, error) {
+//
+// lane picks the limit the admission is decided against (LaneLimit); a peek
+// is always the caller's view. Every decision is reported to OnRemaining as
+// the caller's view too: what a caller's live request would find.
+func (b *Budget) decide(ctx context.Context, take bool, lane Lane) (Decision, error) {
+	if LaneLimit(b.limit, lane) < 1 {
+		// A limit of 1 leaves background work no slot at all.
+		return Decision{RetryAfter: b.window}, nil
+	}
 	var d Decision
 	var unsettled bool
 	err := b.health.Do(ctx, func(ctx context.Context) error {
 		var err error
-		d, err = b.shared(ctx, take)
+		d, err = b.shared(ctx, take, lane)
 		if errors.Is(err, ErrUnsettled) {
 			// Redis answered: the window is incomplete, not unreachable.
 			unsettled = true
@@ -36,10 +44,10 @@ func (b *Budget) decide(ctx context.Context, take bool) (Decision, error) {
 			b.own.record(now, d.ID)
 		}
 		b.own.carry(d.Used, now, b.window)
-		b.remaining(d)
+		b.remaining(d, lane, b.limit)
 		return d, nil
 	case err == nil: // unsettled: decide locally, then hand the admission over
-		d = b.local(take)
+		d = b.local(take, lane)
 		if d.Admitted {
 			b.push(ctx)
 		} else {
@@ -55,7 +63,7 @@ func (b *Budget) decide(ctx context.Context, take bool) (Decision, error) {
 	case !errors.Is(err, storehealth.ErrDown):
 		b.storeError(err)
 	}
-	return b.local(take), nil
+	return b.local(take, lane), nil
 }
 
 // shared runs the decision on the store. After an outage (one this Budget
@@ -63,19 +71,20 @@ func (b *Budget) decide(ctx context.Context, take bool) (Decision, error) {
 // re-seeds the window with this replica's own admissions, starting a new
 // epoch that every live replica must re-seed; when the store says the window
 // this replica seeded is gone, it re-seeds and asks again.
-func (b *Budget) shared(ctx context.Context, take bool) (Decision, error) {
+func (b *Budget) shared(ctx context.Context, take bool, lane Lane) (Decision, error) {
 	if !take {
 		return b.store.Peek(ctx, b.account, b.limit, b.window)
 	}
 	if err := b.catchUp(ctx); err != nil {
 		return Decision{}, err
 	}
-	d, err := b.store.Admit(ctx, b.account, b.limit, b.window)
+	limit := LaneLimit(b.limit, lane)
+	d, err := b.store.Admit(ctx, b.account, limit, b.window)
 	if errors.Is(err, ErrResync) && b.resyncer != nil {
 		if err := b.resync(ctx, false); err != nil {
 			return Decision{}, err
 		}
-		d, err = b.store.Admit(ctx, b.account, b.limit, b.window)
+		d, err = b.store.Admit(ctx, b.account, limit, b.window)
 		if errors.Is(err, ErrResync) {
 			// Lost again between the re-seed and the admission (a second
 			// flush): Redis works, the window is just not trustworthy yet.
@@ -105,13 +114,18 @@ func (b *Budget) catchUp(ctx context.Context) error {
 	return nil
 }
 
-// local decides on this replica's ledger with its share of the limit.
-func (b *Budget) local(take bool) Decision {
+// local decides on this replica's ledger with its share of the limit, and
+// the lane's part of that share.
+func (b *Budget) local(take bool, lane Lane) Decision {
 	share := max(1, b.limit/max(1, b.live()))
-	snap, id := b.own.decide(b.now(), share, b.window, take, rand.Text)
-	d := snap.decision(share, b.window)
+	limit := LaneLimit(share, lane)
+	if limit < 1 {
+		return Decision{RetryAfter: b.window}
+	}
+	snap, id := b.own.decide(b.now(), limit, b.window, take, rand.Text)
+	d := snap.decision(limit, b.window)
 	d.ID = id
-	b.remaining(d)
+	b.remaining(d, lane, share)
 	return d
 }
 

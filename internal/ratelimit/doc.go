@@ -15,6 +15,12 @@
 // re-seeds the shared window with its own admissions, and the window is
 // trusted again once every live replica has (see Resyncer).
 //
+// Admissions come in two lanes (lane.go) counted in the one window: a
+// caller's live request may use the whole limit, background work (the
+// call-history mirror, whose context carries WithLane(ctx, Background)) only
+// while a fifth of it, rounded up, stays free, so the mirror never makes a
+// caller wait.
+//
 // The inbound limit plugs into httprate through its LimitCounter seam:
 // RedisLimitCounter counts across replicas, and FallbackLimitCounter keeps
 // the limit working (per replica) while Redis is unreachable instead of

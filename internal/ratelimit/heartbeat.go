@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,6 +18,9 @@ import (
 // Defaults of ReplicasConfig.
 const (
 	DefaultHeartbeatInterval = time.Second
+	// DefaultCountHold is how long a Replicas keeps reporting a higher
+	// count after beats counted fewer replicas.
+	DefaultCountHold = 10 * time.Second
 	// DefaultAssumedReplicas is the replica count a Replicas reports until
 	// it has counted the live ones once (the gateway started while Redis
 	// was down): a guess, erring on the side of a smaller share.
@@ -45,6 +47,13 @@ type ReplicasConfig struct {
 	// Assume is what Live reports before the first count. Default
 	// DefaultAssumedReplicas.
 	Assume int
+	// Hold is how long Live keeps reporting the highest count seen after
+	// beats counted fewer: a replica whose beat is late (a loaded machine)
+	// or lost with the set (Redis restarted empty) must not make the
+	// others' outage shares grow. Default DefaultCountHold.
+	Hold time.Duration
+	// Now is the clock of Hold. Default time.Now.
+	Now func() time.Time
 }
 
 // Replicas knows how many replicas of the gateway are running, from
@@ -66,11 +75,16 @@ type Replicas struct {
 	interval time.Duration
 	ttl      time.Duration
 	beat     *redis.Script
-	// last and prev are the last two counts (0: none yet). Live reports
-	// the larger, so that a count taken just after the set was lost (a
-	// flush), before the others beat again, does not shrink the divisor.
-	last, prev atomic.Int64
-	assume     int
+	assume   int
+	hold     time.Duration
+	now      func() time.Time
+
+	// high is the highest count seen within hold of highAt (0: none yet):
+	// the divisor shrinks only once fewer replicas have been counted for
+	// a whole hold, never because one beat was late.
+	countMu sync.Mutex
+	high    int64
+	highAt  time.Time
 
 	mu    sync.Mutex
 	hooks []func(ctx context.Context)
@@ -92,10 +106,14 @@ func NewReplicas(cfg ReplicasConfig) (*Replicas, error) {
 		return nil, errors.New("ratelimit: replicas config: redis: is required")
 	case cfg.Health == nil:
 		return nil, errors.New("ratelimit: replicas config: health: is required")
-	case cfg.Interval < 0 || cfg.TTL < 0 || cfg.Assume < 0:
-		return nil, errors.New("ratelimit: replicas config: interval, ttl and assume must not be negative")
+	case cfg.Interval < 0 || cfg.TTL < 0 || cfg.Assume < 0 || cfg.Hold < 0:
+		return nil, errors.New("ratelimit: replicas config: interval, ttl, assume and hold must not be negative")
 	}
 	interval := cmp.Or(cfg.Interval, DefaultHeartbeatInterval)
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Replicas{
 		rdb:      cfg.Redis,
 		key:      cmp.Or(cfg.Prefix, DefaultRedisPrefix) + "replicas",
@@ -105,6 +123,8 @@ func NewReplicas(cfg ReplicasConfig) (*Replicas, error) {
 		ttl:      cmp.Or(cfg.TTL, 3*interval),
 		beat:     redis.NewScript(luaBeat),
 		assume:   cmp.Or(cfg.Assume, DefaultAssumedReplicas),
+		hold:     cmp.Or(cfg.Hold, DefaultCountHold),
+		now:      now,
 	}, nil
 }
 
@@ -115,11 +135,22 @@ func (r *Replicas) ID() string { return r.id }
 // the assumed number before the first count. It never asks Redis: during an
 // outage it is the count last seen.
 func (r *Replicas) Live() int {
-	n := max(r.last.Load(), r.prev.Load())
-	if n == 0 {
+	r.countMu.Lock()
+	defer r.countMu.Unlock()
+	if r.high == 0 {
 		return r.assume
 	}
-	return int(n)
+	return int(r.high)
+}
+
+// observe records a count: it replaces the highest one when it is as
+// high, or when the highest is older than the hold.
+func (r *Replicas) observe(n int64) {
+	r.countMu.Lock()
+	defer r.countMu.Unlock()
+	if now := r.now(); n >= r.high || now.Sub(r.highAt) > r.hold {
+		r.high, r.highAt = n, now
+	}
 }
 
 // Beat records this replica's heartbeat and counts the live replicas, if
@@ -134,8 +165,7 @@ func (r *Replicas) Beat(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ratelimit: heartbeat: %w", err)
 	}
-	r.prev.Store(r.last.Load())
-	r.last.Store(max(n, 1))
+	r.observe(max(n, 1))
 	return nil
 }
 

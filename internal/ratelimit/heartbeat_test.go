@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/clocktest"
 	"switchboard/internal/ratelimit"
 	"switchboard/internal/storehealth"
 )
@@ -14,7 +15,7 @@ func TestReplicasForgetsAReplicaThatStoppedBeating(t *testing.T) {
 	prefix := testPrefix(t, rdb)
 	health, _ := storehealth.New(storehealth.Config{})
 	newReplicas := func(ttl time.Duration) *ratelimit.Replicas {
-		r, err := ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: prefix, Health: health, TTL: ttl})
+		r, err := ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: prefix, Health: health, TTL: ttl, Hold: time.Nanosecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,6 +35,50 @@ func TestReplicasForgetsAReplicaThatStoppedBeating(t *testing.T) {
 	}
 	// Redis's clock decides when gone's beat is older than stays's TTL.
 	eventuallyLive(t, stays, 1)
+}
+
+func TestReplicasKeepTheHigherCountForAHoldAfterFewerAreCounted(t *testing.T) {
+	rdb := newRedisClient(t)
+	prefix := testPrefix(t, rdb)
+	health, _ := storehealth.New(storehealth.Config{})
+	clock := clocktest.New()
+	newReplicas := func() *ratelimit.Replicas {
+		r, err := ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: prefix, Health: health,
+			Hold: 10 * time.Second, Now: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := newReplicas(), newReplicas()
+	beat := func(r *ratelimit.Replicas) {
+		t.Helper()
+		if err := r.Beat(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	beat(a)
+	beat(b)
+	beat(a)
+	if got := a.Live(); got != 2 {
+		t.Fatalf("got %d live, want 2", got)
+	}
+	// The set is lost (Redis restarted empty) and b's beats are late (a
+	// loaded machine): a counts only itself, twice.
+	if err := rdb.Del(t.Context(), prefix+"replicas").Err(); err != nil {
+		t.Fatal(err)
+	}
+	beat(a)
+	clock.Advance(5 * time.Second)
+	beat(a)
+	if got := a.Live(); got != 2 {
+		t.Fatalf("within the hold: got %d live, want still 2 (a larger outage share would overrun the budget)", got)
+	}
+	clock.Advance(6 * time.Second)
+	beat(a)
+	if got := a.Live(); got != 1 {
+		t.Fatalf("after the hold: got %d live, want 1", got)
+	}
 }
 
 // eventuallyLive beats r until it counts want live replicas, for at most two

@@ -50,6 +50,43 @@ func testStore(t *testing.T, newStore func(t *testing.T) storeUnderTest) {
 		}
 	})
 
+	t.Run("background work leaves the last fifth of the window to callers", func(t *testing.T) {
+		s := newStore(t)
+		const limit = 10 // reserve 2: background may take 8
+		bg := ratelimit.LaneLimit(limit, ratelimit.Background)
+		for i := range 8 {
+			if d := mustAdmit(t, s, "acme", bg, longWindow); !d.Admitted {
+				t.Fatalf("background admission %d: got %+v, want admitted", i+1, d)
+			}
+		}
+		d := mustAdmit(t, s, "acme", bg, longWindow)
+		if d.Admitted || d.RetryAfter <= longWindow-5*time.Second || d.RetryAfter > longWindow {
+			t.Fatalf("9th background admission: got %+v, want refused until the oldest leaves the window", d)
+		}
+		for i := range 2 {
+			if d := mustAdmit(t, s, "acme", limit, longWindow); !d.Admitted || d.Remaining != 1-i {
+				t.Fatalf("caller admission %d after the background took its share: got %+v, want admitted with %d remaining", i+1, d, 1-i)
+			}
+		}
+		if d := mustAdmit(t, s, "acme", limit, longWindow); d.Admitted {
+			t.Fatalf("caller admission past the limit: got %+v, want refused", d)
+		}
+	})
+
+	t.Run("callers' admissions count against the background lane", func(t *testing.T) {
+		s := newStore(t)
+		const limit = 5 // reserve 1: background may take 4 in all
+		for range 4 {
+			mustAdmit(t, s, "acme", limit, longWindow)
+		}
+		if d := mustAdmit(t, s, "acme", ratelimit.LaneLimit(limit, ratelimit.Background), longWindow); d.Admitted {
+			t.Fatalf("background admission with one slot free: got %+v, want refused", d)
+		}
+		if d := mustAdmit(t, s, "acme", limit, longWindow); !d.Admitted {
+			t.Fatalf("caller admission with one slot free: got %+v, want admitted", d)
+		}
+	})
+
 	t.Run("peek reports the remaining slots without taking one", func(t *testing.T) {
 		s := newStore(t)
 		if d := mustPeek(t, s, "acme", 2, longWindow); d.Admitted || d.Remaining != 2 || d.RetryAfter != 0 {

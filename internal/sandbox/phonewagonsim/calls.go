@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxPageSize is the documented cap of one page of calls.
@@ -31,12 +32,21 @@ type callsPage struct {
 // calls serves GET /calls: the account's calls in [start_time, end_time],
 // newest first, at most page_size of them, with a next URL when more match.
 func (s *Server) calls(w http.ResponseWriter, r *http.Request, acct *account) {
-	q, err := parseCallsQuery(r.URL.Query(), s.now().UnixMilli())
+	now := s.now()
+	q, err := parseCallsQuery(r.URL.Query(), now.UnixMilli())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	all := acct.data.Calls // newest first; ties by descending id
+	writeJSON(w, http.StatusOK, s.callsPage(r, q, acct, now))
+}
+
+// callsPage selects one page under the account's lock; the records are
+// copied, so the answer is written after unlocking.
+func (s *Server) callsPage(r *http.Request, q callsQuery, acct *account, now time.Time) callsPage {
+	acct.mu.Lock()
+	defer acct.mu.Unlock()
+	all := acct.callsAt(now) // newest first; ties by descending id
 	i := sort.Search(len(all), func(i int) bool { return all[i].StartTime <= q.end })
 	page := callsPage{Calls: make([]Call, 0, min(q.pageSize, 64))}
 	for ; i < len(all) && all[i].StartTime >= q.start; i++ {
@@ -49,7 +59,7 @@ func (s *Server) calls(w http.ResponseWriter, r *http.Request, acct *account) {
 		}
 		page.Calls = append(page.Calls, all[i])
 	}
-	writeJSON(w, http.StatusOK, page)
+	return page
 }
 
 // matches applies the company and campaign filters.

@@ -77,17 +77,20 @@ type Dataset struct {
 	Calls []Call
 }
 
-// Dataset returns a copy of the data served to clientID, or false for an
-// unknown client id.
+// Dataset returns a copy of the data served to clientID at the clock's
+// current time (a live account's arrivals and completions included), or
+// false for an unknown client id.
 func (s *Server) Dataset(clientID string) (Dataset, bool) {
 	acct, ok := s.accounts[clientID]
 	if !ok {
 		return Dataset{}, false
 	}
+	acct.mu.Lock()
+	defer acct.mu.Unlock()
 	d := acct.data
 	d.Companies = append([]Company(nil), d.Companies...)
 	d.Campaigns = append([]Campaign(nil), d.Campaigns...)
-	d.Calls = append([]Call(nil), d.Calls...)
+	d.Calls = append([]Call(nil), acct.callsAt(s.now())...)
 	return d, true
 }
 

@@ -12,7 +12,7 @@ import (
 func TestAnAccountWithExamplesServesTheDocsCompaniesAndCampaign(t *testing.T) {
 	anchor := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for seed := int64(0); seed < 200; seed++ {
-		d := generate(Account{ClientID: "demo-client", Seed: seed, Calls: 300}, anchor)
+		d, _ := generate(Account{ClientID: "demo-client", Seed: seed, Calls: 300}, anchor)
 		// Force clashes on some seeds: a later company and campaign already
 		// holding the docs' ids.
 		if seed%3 == 0 && len(d.Companies) > 2 {

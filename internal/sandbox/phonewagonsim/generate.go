@@ -37,7 +37,7 @@ type caller struct {
 // generate builds the dataset of a; the same Account and anchor always give
 // the same data. ClientID is mixed into the seed so that two accounts never
 // share records even with equal seeds.
-func generate(a Account, anchor time.Time) Dataset {
+func generate(a Account, anchor time.Time) (Dataset, []line) {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(a.ClientID))
 	g := &generator{r: rand.New(rand.NewPCG(uint64(a.Seed), h.Sum64())), v: newVocab()}
@@ -55,7 +55,7 @@ func generate(a Account, anchor time.Time) Dataset {
 		}
 	}
 	d.Calls = g.calls(d.AccountID, a.Calls, anchor, lines)
-	return d
+	return d, lines
 }
 
 // companies returns 3–5 companies with distinct names and integer ids.

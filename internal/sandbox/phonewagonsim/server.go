@@ -33,12 +33,26 @@ type Account struct {
 	// Seed, with ClientID, seeds the account's data: two accounts never share
 	// records, and the same account always gets the same ones.
 	Seed int64
-	// Calls is the number of call records (default DefaultCalls).
+	// Calls is the number of historical call records (default
+	// DefaultCalls, at most 1,000,000): 100k or more make a large history
+	// for backfill tests and benchmarks, generated in well under a second.
 	Calls int
 	// Examples makes the account's first companies and campaign the ones
 	// the vendor docs' examples name (see withExamples), so that each
 	// example works as written against it.
 	Examples bool
+
+	// ArrivalEvery, when positive, makes the account live: new calls
+	// arrive after Config.LiveFrom, on average one per ArrivalEvery (whole
+	// seconds, often several in the same second), by the injected clock.
+	ArrivalEvery time.Duration
+	// CompleteAfter is how long a new call shows as "in-progress" (no
+	// duration, no recording URL) before the upstream returns its final
+	// record (default DefaultCompleteAfter).
+	CompleteAfter time.Duration
+	// LateBy, when positive, makes about one new call in five appear up to
+	// LateBy after its start time, behind calls that started later.
+	LateBy time.Duration
 }
 
 // Config configures a Server. Zero fields mean the documented defaults.
@@ -58,10 +72,14 @@ type Config struct {
 	// Latency is added to every response, for benchmarks. A request whose
 	// context ends while waiting gets no response.
 	Latency time.Duration
+	// LiveFrom is when live accounts' arrivals begin (default Now() at
+	// New).
+	LiveFrom time.Time
 }
 
 // Server is the simulated Phonewagon API. It is an http.Handler, safe for
-// concurrent use; its datasets are immutable after New.
+// concurrent use. Its historical data is fixed at New; a live account's
+// calls grow and change with the clock.
 type Server struct {
 	now      func() time.Time
 	latency  time.Duration
@@ -73,10 +91,25 @@ type Server struct {
 	requests []Request
 }
 
-// account is an Account with its generated data.
+// account is an Account with its generated data. data.Calls changes as a
+// live account's calls arrive and complete; companies and campaigns never
+// change.
 type account struct {
 	secret domain.Secret
-	data   Dataset
+
+	mu   sync.Mutex
+	data Dataset
+	live *live // nil unless the account is live
+}
+
+// callsAt brings a live account's calls up to now and returns them (newest
+// first). The caller holds a.mu and must not keep the slice after
+// unlocking it.
+func (a *account) callsAt(now time.Time) []Call {
+	if a.live != nil {
+		a.data.Calls = a.live.apply(a.data.Calls, now.UnixMilli())
+	}
+	return a.data.Calls
 }
 
 // New validates cfg, generates every account's data and returns the server.
@@ -99,15 +132,31 @@ func New(cfg Config) (*Server, error) {
 		accounts: make(map[string]*account, len(cfg.Accounts)),
 		limiter:  newLimiter(cfg.RatePerMinute, time.Minute),
 	}
+	if cfg.LiveFrom.IsZero() {
+		cfg.LiveFrom = cfg.Now()
+	}
 	for _, a := range cfg.Accounts {
 		if a.Calls == 0 {
 			a.Calls = DefaultCalls
 		}
-		data := generate(a, cfg.Anchor)
+		data, lines := generate(a, cfg.Anchor)
 		if a.Examples {
-			data = withExamples(data)
+			ex := withExamples(data)
+			lines = relabelLines(lines, data.Campaigns, ex.Campaigns)
+			data = ex
 		}
-		s.accounts[a.ClientID] = &account{secret: a.ClientSecret, data: data}
+		acct := &account{secret: a.ClientSecret, data: data}
+		if a.ArrivalEvery > 0 {
+			var firstID int64 = 5000
+			if len(data.Calls) > 0 {
+				firstID = data.Calls[0].ID + 1
+				for _, c := range data.Calls {
+					firstID = max(firstID, c.ID+1)
+				}
+			}
+			acct.live = newLive(a, lines, cfg.LiveFrom, firstID)
+		}
+		s.accounts[a.ClientID] = acct
 	}
 	return s, nil
 }
@@ -130,6 +179,8 @@ func validate(cfg Config) error {
 			return fmt.Errorf("Accounts[%d].ClientSecret: required", i)
 		case a.Calls < 0 || a.Calls > maxCalls:
 			return fmt.Errorf("Accounts[%d].Calls: must be between 0 and %d, got %d", i, maxCalls, a.Calls)
+		case a.ArrivalEvery < 0 || a.CompleteAfter < 0 || a.LateBy < 0:
+			return fmt.Errorf("Accounts[%d]: ArrivalEvery, CompleteAfter and LateBy must not be negative", i)
 		}
 		seen[a.ClientID] = true
 	}
@@ -199,3 +250,24 @@ func (s *Server) InjectFault(f fault.Fault) { s.faults.Inject(f) }
 
 // ClearFault removes the injected fault and releases requests it hangs.
 func (s *Server) ClearFault() { s.faults.Clear() }
+
+// relabelLines gives the tracking lines the campaigns of the examples
+// (withExamples renames and renumbers campaigns in place, so before[i] is
+// after[i]): a live account's new calls then carry the same company ids and
+// campaign names as its history.
+func relabelLines(lines []line, before, after []Campaign) []line {
+	renamed := make(map[string]Campaign, len(before))
+	for i := range before {
+		if i < len(after) {
+			renamed[before[i].ID] = after[i]
+		}
+	}
+	out := make([]line, len(lines))
+	for i, l := range lines {
+		if c, ok := renamed[l.campaign.ID]; ok {
+			l.campaign = c
+		}
+		out[i] = l
+	}
+	return out
+}

@@ -1,0 +1,59 @@
+package events
+
+import (
+	"context"
+	"time"
+)
+
+// Pending is an event handed to a consumer and not acknowledged yet.
+type Pending struct {
+	ID string
+	// Consumer is the replica it was last handed to.
+	Consumer string
+	// Idle is how long since it was last handed out or touched.
+	Idle time.Duration
+	// Deliveries counts the times it was handed out.
+	Deliveries int64
+}
+
+// Result is the outcome of one delivery attempt, as GET /v1/webhooks
+// shows it.
+type Result struct {
+	At time.Time
+	// Status is the receiver's HTTP status; 0 when none came (timeout,
+	// refused connection).
+	Status int
+}
+
+// Queue is the delivery state of webhook endpoints: a consumer group per
+// endpoint reading its account's log, each event handed to one consumer
+// (replica) at a time, kept pending until acknowledged (Redis Streams
+// consumer groups; their memory equivalent). Implementations are safe for
+// concurrent use.
+type Queue interface {
+	// Join creates the group at the log's current end when it does not
+	// exist: an endpoint receives the events recorded after it was first
+	// configured.
+	Join(ctx context.Context, account, group string) error
+	// ReadNew hands consumer up to limit events never handed to the group,
+	// waiting up to block for one.
+	ReadNew(ctx context.Context, account, group, consumer string, limit int, block time.Duration) ([]Event, error)
+	// Pending lists up to limit pending events, oldest first.
+	Pending(ctx context.Context, account, group string, limit int) ([]Pending, error)
+	// Claim hands pending event id to consumer when it has been idle at
+	// least minIdle, counting a delivery; false when it was not (another
+	// consumer claimed it first, it was acknowledged, or it is no longer
+	// kept, in which case it is acknowledged).
+	Claim(ctx context.Context, account, group, consumer, id string, minIdle time.Duration) (Event, bool, error)
+	// Touch restarts a pending event's idle time without counting a
+	// delivery: the retry delay runs from the failed attempt's end.
+	Touch(ctx context.Context, account, group, consumer, id string) error
+	// Ack removes an event from the pending ones: delivered or given up.
+	Ack(ctx context.Context, account, group, id string) error
+	// Backlog counts the events pending or not yet handed out.
+	Backlog(ctx context.Context, account, group string) (int64, error)
+	// SaveResult records the group's last success (ok) or failure.
+	SaveResult(ctx context.Context, account, group string, ok bool, r Result) error
+	// Results returns the group's last success and failure; zero when none.
+	Results(ctx context.Context, account, group string) (success, failure Result, err error)
+}

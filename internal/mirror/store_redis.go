@@ -1,0 +1,340 @@
+package mirror
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"switchboard/internal/domain"
+)
+
+// DefaultRedisPrefix starts every key of a RedisStore built with an empty
+// prefix.
+const DefaultRedisPrefix = "switchboard:mirror:"
+
+// trimBatch is the most calls one Trim script drops, so that trimming a
+// long history never blocks Redis for long.
+const trimBatch = 1000
+
+// RedisStore is the Store, Leases and FollowRequests shared by every
+// replica through Redis. It is safe for concurrent use.
+//
+// Every key of an account starts with <prefix>{m:<h>}: where h is the hex
+// of the first 16 bytes of the account's SHA-256 (an account name may hold
+// any byte, so it never appears raw in the braces). The tag puts all of an
+// account's keys on one Redis Cluster slot, so each script touches one
+// slot:
+//
+//	calls          hash: id → envelope (where the call is indexed) + record JSON
+//	t              sorted set, all scores 0: one sort member per call (store_order.go)
+//	co:<company>   the same, for the calls of one company (query-escaped)
+//	ca:<co>:<name> the same, for one company's campaign (both query-escaped)
+//	state          the sync state (JSON)
+//	lease          "<fence>|<owner>", expiring by PX on Redis's clock
+//	fence          the counter the lease tokens come from (never expires)
+//	follow:req     the follow requests' counter
+//	follow:done    the newest request served by a completed follow
+//
+// Every write is a Lua script that first checks the fence against the
+// lease (Upsert and Trim read the held envelopes first, to declare every
+// key their script touches); a Query is one script (one round trip) that
+// walks the chosen index and returns the records.
+type RedisStore struct {
+	rdb    redis.Cmdable
+	prefix string
+}
+
+var (
+	_ Store          = (*RedisStore)(nil)
+	_ Leases         = (*RedisStore)(nil)
+	_ FollowRequests = (*RedisStore)(nil)
+)
+
+// NewRedisStore returns a store keeping its state in rdb under prefix
+// (empty means DefaultRedisPrefix). Any client works: *redis.Client,
+// *redis.ClusterClient or a redis.UniversalClient.
+func NewRedisStore(rdb redis.Cmdable, prefix string) *RedisStore {
+	if prefix == "" {
+		prefix = DefaultRedisPrefix
+	}
+	return &RedisStore{rdb: rdb, prefix: prefix}
+}
+
+// base returns the start of every key of account, hash tag included.
+func (s *RedisStore) base(account string) string {
+	sum := sha256.Sum256([]byte(account))
+	return s.prefix + "{m:" + hex.EncodeToString(sum[:16]) + "}:"
+}
+
+// companySuffix and campaignSuffix name an index after the key base;
+// query-escaping leaves no ':' in a name, so no two names share a key.
+func companySuffix(company string) string { return "co:" + url.QueryEscape(company) }
+
+func campaignSuffix(company, campaign string) string {
+	return "ca:" + url.QueryEscape(company) + ":" + url.QueryEscape(campaign)
+}
+
+// envelope is the hash value of c (see luaCommon).
+func envelope(c domain.Call) (string, error) {
+	rec, err := canonicalRecord(c)
+	if err != nil {
+		return "", err
+	}
+	var co, ca string
+	if company := orEmpty(c.CompanyID); company != "" {
+		co = companySuffix(company)
+		if campaign := orEmpty(c.Campaign.Name); campaign != "" {
+			ca = campaignSuffix(company, campaign)
+		}
+	}
+	var b strings.Builder
+	for _, f := range []string{sortMember(callKey(c)), co, ca} {
+		b.WriteString(strconv.Itoa(len(f)))
+		b.WriteByte(':')
+		b.WriteString(f)
+	}
+	b.Write(rec)
+	return b.String(), nil
+}
+
+// openEnvelope returns the header fields of an envelope (sort member,
+// company index suffix, campaign index suffix) and its record JSON.
+func openEnvelope(env string) (header [3]string, record []byte, err error) {
+	pos := 0
+	for i := range header {
+		c := strings.IndexByte(env[pos:], ':')
+		if c < 0 {
+			return header, nil, errors.New("mirror: corrupt record envelope")
+		}
+		n, err := strconv.Atoi(env[pos : pos+c])
+		if err != nil || n < 0 || pos+c+1+n > len(env) {
+			return header, nil, errors.New("mirror: corrupt record envelope")
+		}
+		header[i] = env[pos+c+1 : pos+c+1+n]
+		pos += c + 1 + n
+	}
+	return header, []byte(env[pos:]), nil
+}
+
+// fencedResult turns a script's -1 into ErrFenced.
+func fencedResult(n int64, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	if n == -1 {
+		return 0, ErrFenced
+	}
+	return n, nil
+}
+
+// maxMovedRetries bounds how often a write reads again because a call
+// moved between its read and its script (a concurrent write of the same
+// lease holder): a write that keeps losing that race fails instead.
+const maxMovedRetries = 5
+
+// errMoved reports a write that gave up after maxMovedRetries.
+var errMoved = errors.New("calls kept moving between indexes while being written")
+
+// indexKeys returns the distinct company and campaign index keys that the
+// envelopes (nil or "" for none) name, after the fixed keys.
+func indexKeys(base string, fixed []string, envelopes ...any) []string {
+	keys := slices.Clone(fixed)
+	seen := make(map[string]bool)
+	for _, v := range envelopes {
+		env, _ := v.(string)
+		if env == "" {
+			continue
+		}
+		h, _, err := openEnvelope(env)
+		if err != nil {
+			continue // the script refuses what it cannot place (-2), and the write fails
+		}
+		for _, suffix := range h[1:] {
+			if k := base + suffix; suffix != "" && !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
+// Upsert implements Store: the held envelopes are read (one round trip)
+// to declare the index keys they name, then one script writes the batch.
+func (s *RedisStore) Upsert(ctx context.Context, account string, fence int64, calls []domain.Call) ([]Change, error) {
+	b := s.base(account)
+	args := make([]any, 0, 2+2*len(calls))
+	args = append(args, fence, b)
+	ids := make([]string, len(calls))
+	envs := make([]any, 0, 2*len(calls))
+	for i, c := range calls {
+		env, err := envelope(c)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = c.ID
+		args = append(args, c.ID, env)
+		envs = append(envs, env)
+	}
+	fixed := []string{b + "lease", b + "calls", b + "t"}
+	for range maxMovedRetries {
+		held := []any{}
+		if len(ids) > 0 {
+			var err error
+			if held, err = s.rdb.HMGet(ctx, b+"calls", ids...).Result(); err != nil {
+				return nil, fmt.Errorf("mirror: upsert: %w", err)
+			}
+		}
+		keys := indexKeys(b, fixed, append(held, envs...)...)
+		res, err := luaUpsert.Run(ctx, s.rdb, keys, args...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("mirror: upsert: %w", err)
+		}
+		switch res {
+		case int64(-1):
+			return nil, ErrFenced
+		case int64(-2):
+			continue
+		}
+		return changesOf(res, len(calls))
+	}
+	return nil, fmt.Errorf("mirror: upsert: %w", errMoved)
+}
+
+// changesOf reads luaUpsert's reply: one digit per call.
+func changesOf(res any, n int) ([]Change, error) {
+	digits, ok := res.(string)
+	if !ok || len(digits) != n {
+		return nil, fmt.Errorf("mirror: upsert: unexpected reply %v for %d calls", res, n)
+	}
+	out := make([]Change, n)
+	for i := range digits {
+		out[i] = Change(digits[i] - '0')
+	}
+	return out, nil
+}
+
+// Get implements Store.
+func (s *RedisStore) Get(ctx context.Context, account, id string) (domain.Call, bool, error) {
+	env, err := s.rdb.HGet(ctx, s.base(account)+"calls", id).Result()
+	if errors.Is(err, redis.Nil) {
+		return domain.Call{}, false, nil
+	}
+	if err != nil {
+		return domain.Call{}, false, fmt.Errorf("mirror: get call: %w", err)
+	}
+	_, rec, err := openEnvelope(env)
+	if err != nil {
+		return domain.Call{}, false, err
+	}
+	c, err := decodeRecord(rec)
+	return c, err == nil, err
+}
+
+// Query implements Store in one round trip (luaQuery).
+func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, error) {
+	if err := checkStoreQuery(q); err != nil {
+		return Page{}, err
+	}
+	b := s.base(account)
+	index := b + "t"
+	switch {
+	case q.CampaignName != "":
+		index = b + campaignSuffix(q.CompanyID, q.CampaignName)
+	case q.CompanyID != "":
+		index = b + companySuffix(q.CompanyID)
+	}
+	upper, lower := memberBounds(q)
+	maxBound, minBound := "+", "-"
+	if upper != "" {
+		maxBound = "(" + upper
+	}
+	if lower != "" {
+		minBound = "[" + lower
+	}
+	res, err := luaQuery.Run(ctx, s.rdb, []string{index, b + "calls"}, maxBound, minBound, q.Limit+1).Slice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return Page{}, fmt.Errorf("mirror: query: %w", err)
+	}
+	records := make([][]byte, 0, len(res))
+	for _, v := range res {
+		env, ok := v.(string)
+		if !ok {
+			continue // an index entry without its record: never written so
+		}
+		_, rec, err := openEnvelope(env)
+		if err != nil {
+			return Page{}, err
+		}
+		records = append(records, rec)
+	}
+	return recordsPage(records, q.Limit)
+}
+
+// Count implements Store.
+func (s *RedisStore) Count(ctx context.Context, account string) (int, error) {
+	n, err := s.rdb.HLen(ctx, s.base(account)+"calls").Result()
+	if err != nil {
+		return 0, fmt.Errorf("mirror: count: %w", err)
+	}
+	return int(n), nil
+}
+
+// Trim implements Store, trimBatch calls at a time: a read of the calls
+// to drop (to declare their index keys), then a fenced script.
+func (s *RedisStore) Trim(ctx context.Context, account string, fence int64, before time.Time) error {
+	b := s.base(account)
+	fixed := []string{b + "lease", b + "calls", b + "t"}
+	bound := "(" + millisMember(ceilMillis(before))
+	for moved := 0; moved < maxMovedRetries; {
+		held, err := luaTrimPeek.Run(ctx, s.rdb, []string{b + "calls", b + "t"}, bound, trimBatch).Slice()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("mirror: trim: %w", err)
+		}
+		n, err := fencedResult(luaTrim.Run(ctx, s.rdb, indexKeys(b, fixed, held...), fence, b, bound, trimBatch).Int64())
+		switch {
+		case err != nil:
+			return fmt.Errorf("mirror: trim: %w", err)
+		case n == -2:
+			moved++
+		case n < trimBatch:
+			return nil
+		}
+	}
+	return fmt.Errorf("mirror: trim: %w", errMoved)
+}
+
+// State implements Store.
+func (s *RedisStore) State(ctx context.Context, account string) (State, error) {
+	b, err := s.rdb.Get(ctx, s.base(account)+"state").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return State{}, nil
+	}
+	if err != nil {
+		return State{}, fmt.Errorf("mirror: read state: %w", err)
+	}
+	return decodeState(b)
+}
+
+// SaveState implements Store.
+func (s *RedisStore) SaveState(ctx context.Context, account string, fence int64, st State) error {
+	js, err := encodeState(st)
+	if err != nil {
+		return err
+	}
+	b := s.base(account)
+	_, err = fencedResult(luaSetFenced.Run(ctx, s.rdb, []string{b + "lease", b + "state"}, fence, js).Int64())
+	if err != nil {
+		return fmt.Errorf("mirror: save state: %w", err)
+	}
+	return nil
+}
