@@ -71,8 +71,14 @@ func startSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
 		sb.close()
 		return nil, err
 	}
+	hookURL, err := sb.listen(http.HandlerFunc(sandboxReceiver), logger)
+	if err != nil {
+		sb.close()
+		return nil, err
+	}
 	cwBase, _ := url.Parse(cwURL + "/api/v1")
 	pwBase, _ := url.Parse(pwURL)
+	hookBase, _ := url.Parse(hookURL + "/hooks/switchboard")
 	sb.tenant = config.Tenant{
 		ID:         demoTenantID,
 		CallWidget: &config.CallWidget{BaseURL: cwBase, Email: demoEmail, Password: password},
@@ -83,9 +89,31 @@ func startSandbox(cfg *config.Config, logger *slog.Logger) (*sandbox, error) {
 				Revisit:         config.DefaultMirrorRevisit,
 				RevisitInterval: config.DefaultMirrorRevisitInterval,
 			}},
+		// A webhook endpoint in the sandbox itself, so that GET /v1/webhooks
+		// shows a delivery state from the first call.
+		Webhooks:           []config.Webhook{{URL: hookBase, Secret: webhookSecret()}},
 		RateLimitPerMinute: config.DefaultRateLimitPerMinute,
 	}
 	return sb, nil
+}
+
+// sandboxReceiver is the demo tenant's webhook endpoint: it takes every
+// delivery (reading at most 1 MiB of it) and answers 204.
+func sandboxReceiver(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// webhookSecret returns a random Standard Webhooks secret: "whsec_" and
+// the base64 of 32 random bytes.
+func webhookSecret() domain.Secret {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return domain.Secret("whsec_" + base64.StdEncoding.EncodeToString(b[:]))
 }
 
 func (sb *sandbox) listen(h http.Handler, logger *slog.Logger) (string, error) {

@@ -110,6 +110,12 @@ func TestSwaggerUIWorksOnTheFirstClick(t *testing.T) {
 
 	for _, op := range documentedOperations(t) {
 		t.Run(op.id, func(t *testing.T) {
+			if op.stream {
+				// Swagger UI shows a response only once it is complete, and
+				// an event stream never completes; TestEventsFromTheMirrorOfALiveAccount
+				// covers it through HTTP.
+				t.Skip("a server-sent event stream never completes, so Swagger UI shows no response for it")
+			}
 			sel := "#operations-" + op.tag + "-" + op.id
 			octx, c := context.WithTimeout(ctx, 30*time.Second)
 			defer c()
@@ -147,7 +153,10 @@ func TestSwaggerUIWorksOnTheFirstClick(t *testing.T) {
 }
 
 // documentedOp is one operation of api/openapi.yaml as Swagger UI shows it.
-type documentedOp struct{ method, path, tag, id string }
+type documentedOp struct {
+	method, path, tag, id string
+	stream bool // its 200 is a text/event-stream
+}
 
 // documentedOperations lists the /v1 operations, with the element id
 // Swagger UI gives each (operations-<tag>-<operationId>).
@@ -166,7 +175,11 @@ func documentedOperations(t *testing.T) []documentedOp {
 			if len(op.Tags) == 0 || op.OperationID == "" {
 				t.Fatalf("%s %s has no tag or operationId", method, path)
 			}
-			out = append(out, documentedOp{method: method, path: path, tag: op.Tags[0], id: op.OperationID})
+			stream := false
+			if ok := op.Responses.Status(200); ok != nil && ok.Value != nil {
+				_, stream = ok.Value.Content["text/event-stream"]
+			}
+			out = append(out, documentedOp{method: method, path: path, tag: op.Tags[0], id: op.OperationID, stream: stream})
 		}
 	}
 	if len(out) == 0 {
