@@ -155,7 +155,7 @@ func TestSwaggerUIWorksOnTheFirstClick(t *testing.T) {
 // documentedOp is one operation of api/openapi.yaml as Swagger UI shows it.
 type documentedOp struct {
 	method, path, tag, id string
-	stream bool // its 200 is a text/event-stream
+	stream                bool // its 200 is a text/event-stream
 }
 
 // documentedOperations lists the /v1 operations, with the element id
