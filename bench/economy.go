@@ -37,6 +37,7 @@ type economyFigures struct {
 	UpstreamTotal   int64
 	ClientErrors    int64 // transport failures, counted in ClientRequests
 	PerTenantBudget int
+	Mirror          bool // every tenant's account kept a mirror (its sync counted upstream)
 }
 
 // upstreamTally counts the requests a simulator answered, by status.
@@ -72,11 +73,19 @@ func (w *statusWriter) WriteHeader(status int) {
 
 // runEconomy serves economyTenants tenants' dashboards from economyReplicas
 // replicas on one Redis for the run's economy duration, against simulators
-// that enforce Phonewagon's real limit, and counts both sides.
-func (r *runner) runEconomy(ctx context.Context) (economyFigures, error) {
-	r.logf("upstream economy: %d tenants × %d dashboards over %d replicas for %v", economyTenants, economyApps, economyReplicas, r.opts.Economy)
+// that enforce Phonewagon's real limit, and counts both sides. With mirror,
+// every account keeps a mirror (default settings): the run starts with the
+// gateways, so the backfill's and the follows' requests are counted with
+// the rest.
+func (r *runner) runEconomy(ctx context.Context, mirror bool) (economyFigures, error) {
+	r.logf("upstream economy (mirror %v): %d tenants × %d dashboards over %d replicas for %v", mirror, economyTenants, economyApps, economyReplicas, r.opts.Economy)
 	tally := &upstreamTally{counts: make(map[string]int64)}
 	tenants, stopUpstreams, err := r.startEconomyUpstreams(ctx, tally)
+	if mirror {
+		for i := range tenants {
+			tenants[i].Mirror = "{}"
+		}
+	}
 	if err != nil {
 		return economyFigures{}, err
 	}
@@ -110,7 +119,7 @@ func (r *runner) runEconomy(ctx context.Context) (economyFigures, error) {
 	dash := &dashboards{replicas: replicas, client: &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: economyTenants * economyApps}}}
 	dash.run(ctx, tokens, r.opts.Economy)
-	fig := economyFigures{Duration: r.opts.Economy, PerTenantBudget: economyBudget,
+	fig := economyFigures{Duration: r.opts.Economy, PerTenantBudget: economyBudget, Mirror: mirror,
 		ClientRequests: dash.total.Load(), Client2xx: dash.ok.Load(), ClientErrors: dash.failed.Load()}
 	tally.mu.Lock()
 	defer tally.mu.Unlock()

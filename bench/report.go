@@ -17,7 +17,10 @@ type report struct {
 	Load    map[rowKey][]wrkResult
 	Memory  memoryFigures
 	Economy economyFigures
-	Notes   []string
+	// EconomyMirror is the same workload with every account mirrored;
+	// zero when it did not run.
+	EconomyMirror economyFigures
+	Notes         []string
 }
 
 // Limits of the targets.
@@ -241,8 +244,18 @@ func (rep *report) writeEconomy(b *strings.Builder) {
 	e := rep.Economy
 	fmt.Fprintf(b, "Upstream economy: %d tenants × %d dashboards polling every %v for %v, %d replicas on one Redis, Phonewagon budget %d/min per account.\n\n",
 		economyTenants, economyApps, economyEvery, e.Duration, economyReplicas, e.PerTenantBudget)
-	b.WriteString("| client requests served | upstream requests | served per upstream request | upstream 429s | client answers 2xx |\n")
-	b.WriteString("|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| mirror | client requests served | upstream requests | served per upstream request | upstream 429s | client answers 2xx |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	writeEconomyLine(b, e)
+	if rep.EconomyMirror.Duration > 0 {
+		writeEconomyLine(b, rep.EconomyMirror)
+		b.WriteString("\nWith the mirror on, the upstream requests include the mirror's own: the backfill of each account's\n")
+		b.WriteString("history (it starts with the replicas) and its follows and revisits.\n")
+	}
+}
+
+// writeEconomyLine is one line of the economy table.
+func writeEconomyLine(b *strings.Builder, e economyFigures) {
 	per, share := 0.0, 0.0
 	if e.UpstreamTotal > 0 {
 		per = float64(e.ClientRequests) / float64(e.UpstreamTotal)
@@ -254,6 +267,10 @@ func (rep *report) writeEconomy(b *strings.Builder) {
 	if e.ClientErrors > 0 {
 		errs = fmt.Sprintf(" (%d without an answer)", e.ClientErrors)
 	}
-	fmt.Fprintf(b, "| %d | %d (Phonewagon %d, CallWidget %d) | %.1f | %d | %.1f%%%s |\n",
-		e.ClientRequests, e.UpstreamTotal, e.Upstream["Phonewagon"], e.Upstream["CallWidget"], per, e.Upstream429, share, errs)
+	mirror := "off"
+	if e.Mirror {
+		mirror = "on"
+	}
+	fmt.Fprintf(b, "| %s | %d | %d (Phonewagon %d, CallWidget %d) | %.1f | %d | %.1f%%%s |\n",
+		mirror, e.ClientRequests, e.UpstreamTotal, e.Upstream["Phonewagon"], e.Upstream["CallWidget"], per, e.Upstream429, share, errs)
 }
