@@ -20,6 +20,7 @@ type report struct {
 	// EconomyMirror is the same workload with every account mirrored;
 	// zero when it did not run.
 	EconomyMirror economyFigures
+	Events        eventFigures // zero when the event-delay run did not run
 	Notes         []string
 }
 
@@ -185,6 +186,10 @@ func (rep *report) table() string {
 		b.WriteString("\n")
 		rep.writeEconomy(&b)
 	}
+	if rep.Events.Duration > 0 {
+		b.WriteString("\n")
+		rep.writeEvents(&b)
+	}
 	return b.String()
 }
 
@@ -273,4 +278,14 @@ func writeEconomyLine(b *strings.Builder, e economyFigures) {
 	}
 	fmt.Fprintf(b, "| %s | %d | %d (Phonewagon %d, CallWidget %d) | %.1f | %d | %.1f%%%s |\n",
 		mirror, e.ClientRequests, e.UpstreamTotal, e.Upstream["Phonewagon"], e.Upstream["CallWidget"], per, e.Upstream429, share, errs)
+}
+
+func (rep *report) writeEvents(b *strings.Builder) {
+	e := rep.Events
+	fmt.Fprintf(b, "Event delay: a live Phonewagon account (a call every ~%v), mirror sync_interval %s, in-memory stores, webhook\n", eventArrivalEvery, eventSyncInterval)
+	fmt.Fprintf(b, "endpoint in the bench process, %v. Delay = webhook receive time − the call's `started_at` (whole seconds; the\n", e.Duration)
+	b.WriteString("simulator shows a live call from its start time on, so this is when it appeared upstream).\n\n")
+	b.WriteString("| live calls delivered (call.created) | shown upstream, up to one interval before the end | median | p99 | min | max |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(b, "| %d | %d | %s | %s | %s | %s |\n", e.Delivered, e.Arrived, fmtDuration(e.Median), fmtDuration(e.P99), fmtDuration(e.Min), fmtDuration(e.Max))
 }

@@ -25,6 +25,7 @@ type options struct {
 	Out           string // the Markdown report; "" for none
 	RedisURL      string
 	Economy       time.Duration // 0 skips the upstream-economy run
+	Events        time.Duration // length of the event-delay run, at most 90 s (0 skips it)
 	EconomyMirror bool          // run the economy workload a second time with every account mirrored
 	BenchTime     string        // go test -benchtime; "" skips the testing.B benchmarks
 	Memory        bool
@@ -42,6 +43,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Out, "out", "docs/BENCHMARKS.md", "Markdown report to write (empty: none)")
 	fs.StringVar(&o.RedisURL, "redis", "redis://127.0.0.1:6379/0", "Redis for the Redis rows and the economy run")
 	fs.DurationVar(&o.Economy, "economy", time.Minute, "length of the upstream-economy run (0 skips it)")
+	fs.DurationVar(&o.Events, "events", time.Minute, "length of the event-delay run, at most 90s (0 skips it)")
 	fs.BoolVar(&o.EconomyMirror, "economy-mirror", true, "run the economy workload again with every account mirrored")
 	fs.StringVar(&o.BenchTime, "benchtime", "1s", "go test -benchtime of the testing.B benchmarks (empty skips them)")
 	fs.BoolVar(&o.Memory, "memory", true, "measure RSS (idle, 256 connections, export)")
@@ -69,6 +71,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-duration: must be whole seconds, at least 1s")
 	case o.Reps < 1:
 		return o, errors.New("-reps: must be at least 1")
+	case o.Events < 0 || o.Events > eventMaxRun:
+		return o, fmt.Errorf("-events: must be between 0 and %v", eventMaxRun)
 	case o.Economy < 0:
 		return o, errors.New("-economy: must not be negative")
 	}
@@ -179,6 +183,12 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				return err
 			}
 		}
+	}
+	if opts.Events > 0 {
+		if rep.Events, err = r.runEventDelay(ctx); err != nil {
+			return err
+		}
+		r.logf("event delay: %s", rep.Events)
 	}
 	rep.Notes = r.notes
 	rep.Elapsed = time.Since(began)
