@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -38,6 +39,11 @@ type economyFigures struct {
 	ClientErrors    int64 // transport failures, counted in ClientRequests
 	PerTenantBudget int
 	Mirror          bool // every tenant's account kept a mirror (its sync counted upstream)
+	// Backfill is the upstream requests (both upstreams) from the replicas'
+	// start until every mirror was backfilled, which took BackfillTook; the
+	// other figures count only the dashboards' window after it.
+	Backfill     int64
+	BackfillTook time.Duration
 }
 
 // upstreamTally counts the requests a simulator answered, by status.
@@ -116,18 +122,42 @@ func (r *runner) runEconomy(ctx context.Context, mirror bool) (economyFigures, e
 		replicas = append(replicas, g)
 	}
 
+	// With the mirror, the dashboards start once every account's backfill
+	// is done; the backfill's requests are reported on their own, and the
+	// window counts the follows and revisits with the rest.
+	var before map[string]int64
+	var backfill int64
+	var backfillTook time.Duration
+	if mirror {
+		began := time.Now()
+		for _, tok := range tokens {
+			if err := replicas[0].waitCovered(ctx, tok, mirrorWait); err != nil {
+				return economyFigures{}, err
+			}
+		}
+		backfillTook = time.Since(began)
+		tally.mu.Lock()
+		before = maps.Clone(tally.counts)
+		for _, n := range before {
+			backfill += n
+		}
+		tally.mu.Unlock()
+		r.logf("upstream economy: every mirror backfilled in %s with %d upstream requests", backfillTook.Round(time.Second), backfill)
+	}
 	dash := &dashboards{replicas: replicas, client: &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: economyTenants * economyApps}}}
 	dash.run(ctx, tokens, r.opts.Economy)
 	fig := economyFigures{Duration: r.opts.Economy, PerTenantBudget: economyBudget, Mirror: mirror,
-		ClientRequests: dash.total.Load(), Client2xx: dash.ok.Load(), ClientErrors: dash.failed.Load()}
+		ClientRequests: dash.total.Load(), Client2xx: dash.ok.Load(), ClientErrors: dash.failed.Load(),
+		Backfill: backfill, BackfillTook: backfillTook}
 	tally.mu.Lock()
 	defer tally.mu.Unlock()
-	fig.Upstream = tally.counts
-	fig.Upstream429 = tally.s429
-	for _, n := range tally.counts {
-		fig.UpstreamTotal += n
+	fig.Upstream = make(map[string]int64, len(tally.counts))
+	for name, n := range tally.counts {
+		fig.Upstream[name] = n - before[name]
+		fig.UpstreamTotal += n - before[name]
 	}
+	fig.Upstream429 = tally.s429
 	return fig, nil
 }
 

@@ -254,8 +254,11 @@ func (rep *report) writeEconomy(b *strings.Builder) {
 	writeEconomyLine(b, e)
 	if rep.EconomyMirror.Duration > 0 {
 		writeEconomyLine(b, rep.EconomyMirror)
-		b.WriteString("\nWith the mirror on, the upstream requests include the mirror's own: the backfill of each account's\n")
-		b.WriteString("history (it starts with the replicas) and its follows and revisits.\n")
+		m := rep.EconomyMirror
+		fmt.Fprintf(b, "\nWith the mirror on, the dashboards started once every account's mirror was backfilled (%s, %d upstream\n",
+			m.BackfillTook.Round(time.Second), m.Backfill)
+		b.WriteString("requests before the window, not in the table); the upstream requests of the window include the mirror's own\n")
+		b.WriteString("follows and revisits.\n")
 	}
 }
 
