@@ -44,6 +44,7 @@ type economyFigures struct {
 	// other figures count only the dashboards' window after it.
 	Backfill     int64
 	BackfillTook time.Duration
+	Mirrored     int64 // client answers served from the mirror (X-Cache: MIRROR)
 }
 
 // upstreamTally counts the requests a simulator answered, by status.
@@ -149,7 +150,7 @@ func (r *runner) runEconomy(ctx context.Context, mirror bool) (economyFigures, e
 	dash.run(ctx, tokens, r.opts.Economy)
 	fig := economyFigures{Duration: r.opts.Economy, PerTenantBudget: economyBudget, Mirror: mirror,
 		ClientRequests: dash.total.Load(), Client2xx: dash.ok.Load(), ClientErrors: dash.failed.Load(),
-		Backfill: backfill, BackfillTook: backfillTook}
+		Backfill: backfill, BackfillTook: backfillTook, Mirrored: dash.mirrored.Load()}
 	tally.mu.Lock()
 	defer tally.mu.Unlock()
 	fig.Upstream = make(map[string]int64, len(tally.counts))
@@ -220,6 +221,7 @@ type dashboards struct {
 	total    atomic.Int64
 	ok       atomic.Int64
 	failed   atomic.Int64
+	mirrored atomic.Int64 // answers with X-Cache: MIRROR
 }
 
 func (d *dashboards) run(ctx context.Context, tokens []string, length time.Duration) {
@@ -278,6 +280,9 @@ func (d *dashboards) get(ctx context.Context, path, token string, into any) bool
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		return false
+	}
+	if resp.Header.Get("X-Cache") == "MIRROR" {
+		d.mirrored.Add(1)
 	}
 	if into != nil {
 		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {

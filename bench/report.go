@@ -249,8 +249,8 @@ func (rep *report) writeEconomy(b *strings.Builder) {
 	e := rep.Economy
 	fmt.Fprintf(b, "Upstream economy: %d tenants × %d dashboards polling every %v for %v, %d replicas on one Redis, Phonewagon budget %d/min per account.\n\n",
 		economyTenants, economyApps, economyEvery, e.Duration, economyReplicas, e.PerTenantBudget)
-	b.WriteString("| mirror | client requests served | upstream requests | served per upstream request | upstream 429s | client answers 2xx |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| mirror | client requests served | upstream requests | served per upstream request | upstream 429s | client answers 2xx | X-Cache: MIRROR |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	writeEconomyLine(b, e)
 	if rep.EconomyMirror.Duration > 0 {
 		writeEconomyLine(b, rep.EconomyMirror)
@@ -279,8 +279,8 @@ func writeEconomyLine(b *strings.Builder, e economyFigures) {
 	if e.Mirror {
 		mirror = "on"
 	}
-	fmt.Fprintf(b, "| %s | %d | %d (Phonewagon %d, CallWidget %d) | %.1f | %d | %.1f%%%s |\n",
-		mirror, e.ClientRequests, e.UpstreamTotal, e.Upstream["Phonewagon"], e.Upstream["CallWidget"], per, e.Upstream429, share, errs)
+	fmt.Fprintf(b, "| %s | %d | %d (Phonewagon %d, CallWidget %d) | %.1f | %d | %.1f%%%s | %d |\n",
+		mirror, e.ClientRequests, e.UpstreamTotal, e.Upstream["Phonewagon"], e.Upstream["CallWidget"], per, e.Upstream429, share, errs, e.Mirrored)
 }
 
 func (rep *report) writeEvents(b *strings.Builder) {
