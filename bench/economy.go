@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -37,6 +38,13 @@ type economyFigures struct {
 	UpstreamTotal   int64
 	ClientErrors    int64 // transport failures, counted in ClientRequests
 	PerTenantBudget int
+	Mirror          bool // every tenant's account kept a mirror (its sync counted upstream)
+	// Backfill is the upstream requests (both upstreams) from the replicas'
+	// start until every mirror was backfilled, which took BackfillTook; the
+	// other figures count only the dashboards' window after it.
+	Backfill     int64
+	BackfillTook time.Duration
+	Mirrored     int64 // client answers served from the mirror (X-Cache: MIRROR)
 }
 
 // upstreamTally counts the requests a simulator answered, by status.
@@ -72,11 +80,19 @@ func (w *statusWriter) WriteHeader(status int) {
 
 // runEconomy serves economyTenants tenants' dashboards from economyReplicas
 // replicas on one Redis for the run's economy duration, against simulators
-// that enforce Phonewagon's real limit, and counts both sides.
-func (r *runner) runEconomy(ctx context.Context) (economyFigures, error) {
-	r.logf("upstream economy: %d tenants × %d dashboards over %d replicas for %v", economyTenants, economyApps, economyReplicas, r.opts.Economy)
+// that enforce Phonewagon's real limit, and counts both sides. With mirror,
+// every account keeps a mirror (default settings): the run starts with the
+// gateways, so the backfill's and the follows' requests are counted with
+// the rest.
+func (r *runner) runEconomy(ctx context.Context, mirror bool) (economyFigures, error) {
+	r.logf("upstream economy (mirror %v): %d tenants × %d dashboards over %d replicas for %v", mirror, economyTenants, economyApps, economyReplicas, r.opts.Economy)
 	tally := &upstreamTally{counts: make(map[string]int64)}
 	tenants, stopUpstreams, err := r.startEconomyUpstreams(ctx, tally)
+	if mirror {
+		for i := range tenants {
+			tenants[i].Mirror = "{}"
+		}
+	}
 	if err != nil {
 		return economyFigures{}, err
 	}
@@ -107,18 +123,42 @@ func (r *runner) runEconomy(ctx context.Context) (economyFigures, error) {
 		replicas = append(replicas, g)
 	}
 
+	// With the mirror, the dashboards start once every account's backfill
+	// is done; the backfill's requests are reported on their own, and the
+	// window counts the follows and revisits with the rest.
+	var before map[string]int64
+	var backfill int64
+	var backfillTook time.Duration
+	if mirror {
+		began := time.Now()
+		for _, tok := range tokens {
+			if err := replicas[0].waitCovered(ctx, tok, mirrorWait); err != nil {
+				return economyFigures{}, err
+			}
+		}
+		backfillTook = time.Since(began)
+		tally.mu.Lock()
+		before = maps.Clone(tally.counts)
+		for _, n := range before {
+			backfill += n
+		}
+		tally.mu.Unlock()
+		r.logf("upstream economy: every mirror backfilled in %s with %d upstream requests", backfillTook.Round(time.Second), backfill)
+	}
 	dash := &dashboards{replicas: replicas, client: &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: economyTenants * economyApps}}}
 	dash.run(ctx, tokens, r.opts.Economy)
-	fig := economyFigures{Duration: r.opts.Economy, PerTenantBudget: economyBudget,
-		ClientRequests: dash.total.Load(), Client2xx: dash.ok.Load(), ClientErrors: dash.failed.Load()}
+	fig := economyFigures{Duration: r.opts.Economy, PerTenantBudget: economyBudget, Mirror: mirror,
+		ClientRequests: dash.total.Load(), Client2xx: dash.ok.Load(), ClientErrors: dash.failed.Load(),
+		Backfill: backfill, BackfillTook: backfillTook, Mirrored: dash.mirrored.Load()}
 	tally.mu.Lock()
 	defer tally.mu.Unlock()
-	fig.Upstream = tally.counts
-	fig.Upstream429 = tally.s429
-	for _, n := range tally.counts {
-		fig.UpstreamTotal += n
+	fig.Upstream = make(map[string]int64, len(tally.counts))
+	for name, n := range tally.counts {
+		fig.Upstream[name] = n - before[name]
+		fig.UpstreamTotal += n - before[name]
 	}
+	fig.Upstream429 = tally.s429
 	return fig, nil
 }
 
@@ -181,6 +221,7 @@ type dashboards struct {
 	total    atomic.Int64
 	ok       atomic.Int64
 	failed   atomic.Int64
+	mirrored atomic.Int64 // answers with X-Cache: MIRROR
 }
 
 func (d *dashboards) run(ctx context.Context, tokens []string, length time.Duration) {
@@ -239,6 +280,9 @@ func (d *dashboards) get(ctx context.Context, path, token string, into any) bool
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		return false
+	}
+	if resp.Header.Get("X-Cache") == "MIRROR" {
+		d.mirrored.Add(1)
 	}
 	if into != nil {
 		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {

@@ -33,6 +33,12 @@ type tenantSpec struct {
 	// CallWidgetURL and Email name a CallWidget login (password
 	// callWidgetPassword); empty for none.
 	CallWidgetURL, Email string
+	// Mirror is the account's mirror block in YAML flow style ("{}" for
+	// every default); empty for no mirror.
+	Mirror string
+	// WebhookURL and WebhookSecret name one webhook endpoint receiving
+	// call.created; empty for none (it needs Mirror).
+	WebhookURL, WebhookSecret string
 }
 
 // callWidgetPassword is the password of every simulated CallWidget login.
@@ -51,8 +57,15 @@ func writeTenants(path string, tenants []tenantSpec) error {
 				t.CallWidgetURL, t.Email, callWidgetPassword.Reveal())
 		}
 		if t.ClientID != "" {
-			fmt.Fprintf(&b, "    phonewagon: {base_url: %q, client_id: %q, client_secret: %q, budget_per_minute: %d}\n",
-				t.PhonewagonURL, t.ClientID, upstreamSecret.Reveal(), t.Budget)
+			mirror := ""
+			if t.Mirror != "" {
+				mirror = ", mirror: " + t.Mirror
+			}
+			fmt.Fprintf(&b, "    phonewagon: {base_url: %q, client_id: %q, client_secret: %q, budget_per_minute: %d%s}\n",
+				t.PhonewagonURL, t.ClientID, upstreamSecret.Reveal(), t.Budget, mirror)
+		}
+		if t.WebhookURL != "" {
+			fmt.Fprintf(&b, "    webhooks: [{url: %q, secret: %q, events: [call.created]}]\n", t.WebhookURL, t.WebhookSecret)
 		}
 		if t.RateLimit > 0 {
 			fmt.Fprintf(&b, "    rate_limit_per_minute: %d\n", t.RateLimit)

@@ -9,10 +9,17 @@
 //     a bare net/http server answering the same bytes, the gateway's cache
 //     hit on the in-memory store and on Redis, a cache miss through a
 //     simulated Phonewagon delayed 20 ms, and that upstream called directly;
+//     a GET /v1/calls?limit=100 page (and one filtered by company_id) read
+//     from the call-history mirror on Redis, each against a bare net/http
+//     server answering the same bytes;
 //   - memory: idle RSS, RSS under 256 connections, and the peak RSS of
 //     GET /v1/calls/export with the sandbox dataset and ten times it;
 //   - upstream economy: three replicas on one Redis serving 20 tenants'
-//     polling dashboards for a minute.
+//     polling dashboards for a minute, then again with every account
+//     mirrored (the mirror's own upstream requests counted);
+//   - event delay: a live account, a mirror syncing every 5 s and a webhook
+//     endpoint in this process, for at most 90 s: the delay from a call
+//     appearing upstream to its call.created delivery (median, p99).
 //
 // Every process it starts listens on 127.0.0.1 only and is stopped before
 // it exits; every Redis key it creates lives under a prefix of its own and

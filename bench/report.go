@@ -17,7 +17,11 @@ type report struct {
 	Load    map[rowKey][]wrkResult
 	Memory  memoryFigures
 	Economy economyFigures
-	Notes   []string
+	// EconomyMirror is the same workload with every account mirrored;
+	// zero when it did not run.
+	EconomyMirror economyFigures
+	Events        eventFigures // zero when the event-delay run did not run
+	Notes         []string
 }
 
 // Limits of the issue's targets.
@@ -182,6 +186,10 @@ func (rep *report) table() string {
 		b.WriteString("\n")
 		rep.writeEconomy(&b)
 	}
+	if rep.Events.Duration > 0 {
+		b.WriteString("\n")
+		rep.writeEvents(&b)
+	}
 	return b.String()
 }
 
@@ -241,8 +249,21 @@ func (rep *report) writeEconomy(b *strings.Builder) {
 	e := rep.Economy
 	fmt.Fprintf(b, "Upstream economy: %d tenants × %d dashboards polling every %v for %v, %d replicas on one Redis, Phonewagon budget %d/min per account.\n\n",
 		economyTenants, economyApps, economyEvery, e.Duration, economyReplicas, e.PerTenantBudget)
-	b.WriteString("| client requests served | upstream requests | served per upstream request | upstream 429s | client answers 2xx |\n")
-	b.WriteString("|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| mirror | client requests served | upstream requests | served per upstream request | upstream 429s | client answers 2xx | X-Cache: MIRROR |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	writeEconomyLine(b, e)
+	if rep.EconomyMirror.Duration > 0 {
+		writeEconomyLine(b, rep.EconomyMirror)
+		m := rep.EconomyMirror
+		fmt.Fprintf(b, "\nWith the mirror on, the dashboards started once every account's mirror was backfilled (%s, %d upstream\n",
+			m.BackfillTook.Round(time.Second), m.Backfill)
+		b.WriteString("requests before the window, not in the table); the upstream requests of the window include the mirror's own\n")
+		b.WriteString("follows and revisits.\n")
+	}
+}
+
+// writeEconomyLine is one line of the economy table.
+func writeEconomyLine(b *strings.Builder, e economyFigures) {
 	per, share := 0.0, 0.0
 	if e.UpstreamTotal > 0 {
 		per = float64(e.ClientRequests) / float64(e.UpstreamTotal)
@@ -254,6 +275,20 @@ func (rep *report) writeEconomy(b *strings.Builder) {
 	if e.ClientErrors > 0 {
 		errs = fmt.Sprintf(" (%d without an answer)", e.ClientErrors)
 	}
-	fmt.Fprintf(b, "| %d | %d (Phonewagon %d, CallWidget %d) | %.1f | %d | %.1f%%%s |\n",
-		e.ClientRequests, e.UpstreamTotal, e.Upstream["Phonewagon"], e.Upstream["CallWidget"], per, e.Upstream429, share, errs)
+	mirror := "off"
+	if e.Mirror {
+		mirror = "on"
+	}
+	fmt.Fprintf(b, "| %s | %d | %d (Phonewagon %d, CallWidget %d) | %.1f | %d | %.1f%%%s | %d |\n",
+		mirror, e.ClientRequests, e.UpstreamTotal, e.Upstream["Phonewagon"], e.Upstream["CallWidget"], per, e.Upstream429, share, errs, e.Mirrored)
+}
+
+func (rep *report) writeEvents(b *strings.Builder) {
+	e := rep.Events
+	fmt.Fprintf(b, "Event delay: a live Phonewagon account (a call every ~%v), mirror sync_interval %s, in-memory stores, webhook\n", eventArrivalEvery, eventSyncInterval)
+	fmt.Fprintf(b, "endpoint in the bench process, %v. Delay = webhook receive time − the call's `started_at` (whole seconds; the\n", e.Duration)
+	b.WriteString("simulator shows a live call from its start time on, so this is when it appeared upstream).\n\n")
+	b.WriteString("| live calls delivered (call.created) | live calls shown upstream by the end | median | p99 | min | max |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(b, "| %d | %d | %s | %s | %s | %s |\n", e.Delivered, e.Arrived, fmtDuration(e.Median), fmtDuration(e.P99), fmtDuration(e.Min), fmtDuration(e.Max))
 }

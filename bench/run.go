@@ -19,15 +19,17 @@ import (
 
 // options are the run's flags.
 type options struct {
-	Duration  time.Duration // of each wrk run
-	Reps      int
-	Conns     []int
-	Out       string // the Markdown report; "" for none
-	RedisURL  string
-	Economy   time.Duration // 0 skips the upstream-economy run
-	BenchTime string        // go test -benchtime; "" skips the testing.B benchmarks
-	Memory    bool
-	Rows      map[string]bool // rows of the load matrix to run
+	Duration      time.Duration // of each wrk run
+	Reps          int
+	Conns         []int
+	Out           string // the Markdown report; "" for none
+	RedisURL      string
+	Economy       time.Duration // 0 skips the upstream-economy run
+	Events        time.Duration // length of the event-delay run, at most 90 s (0 skips it)
+	EconomyMirror bool          // run the economy workload a second time with every account mirrored
+	BenchTime     string        // go test -benchtime; "" skips the testing.B benchmarks
+	Memory        bool
+	Rows          map[string]bool // rows of the load matrix to run
 }
 
 // parseOptions reads the run's flags.
@@ -41,9 +43,11 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Out, "out", "docs/BENCHMARKS.md", "Markdown report to write (empty: none)")
 	fs.StringVar(&o.RedisURL, "redis", "redis://127.0.0.1:6379/0", "Redis for the Redis rows and the economy run")
 	fs.DurationVar(&o.Economy, "economy", time.Minute, "length of the upstream-economy run (0 skips it)")
+	fs.DurationVar(&o.Events, "events", time.Minute, "length of the event-delay run, at most 90s (0 skips it)")
+	fs.BoolVar(&o.EconomyMirror, "economy-mirror", true, "run the economy workload again with every account mirrored")
 	fs.StringVar(&o.BenchTime, "benchtime", "1s", "go test -benchtime of the testing.B benchmarks (empty skips them)")
 	fs.BoolVar(&o.Memory, "memory", true, "measure RSS (idle, 256 connections, export)")
-	rowList := fs.String("rows", strings.Join(rowOrder(), ","), "comma-separated rows of the load matrix to run (a–e)")
+	rowList := fs.String("rows", strings.Join(rowOrder(), ","), "comma-separated rows of the load matrix to run (a–i)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -67,6 +71,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-duration: must be whole seconds, at least 1s")
 	case o.Reps < 1:
 		return o, errors.New("-reps: must be at least 1")
+	case o.Events < 0 || o.Events > eventMaxRun:
+		return o, fmt.Errorf("-events: must be between 0 and %v", eventMaxRun)
 	case o.Economy < 0:
 		return o, errors.New("-economy: must not be negative")
 	}
@@ -91,6 +97,7 @@ type runner struct {
 	hitBodyFile   string       // the cache hit's body, served by the baseline
 	sinceBase     int64        // Unix seconds: the miss rows' first since
 	notes         []string     // caveats for the report
+	mirror        *mirrorState // the mirrored rows' tenant; nil when they do not run
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -148,6 +155,16 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := r.prepareLoad(ctx); err != nil {
 		return err
 	}
+	if r.redis != nil && (opts.Rows[rowMirrorBase] || opts.Rows[rowMirror] || opts.Rows[rowMirrorCoBase] || opts.Rows[rowMirrorCo]) {
+		defer func() {
+			if r.mirror != nil {
+				r.cleanPrefix(r.mirror.prefix)
+			}
+		}()
+		if err := r.prepareMirror(ctx); err != nil {
+			return err
+		}
+	}
 	r.logf("load matrix: %d rows × %v connections × %d repetitions × %v", len(rowOrder()), opts.Conns, opts.Reps, opts.Duration)
 	if rep.Load, err = r.runMatrix(ctx); err != nil {
 		return err
@@ -158,9 +175,20 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	if opts.Economy > 0 && r.redis != nil {
-		if rep.Economy, err = r.runEconomy(ctx); err != nil {
+		if rep.Economy, err = r.runEconomy(ctx, false); err != nil {
 			return err
 		}
+		if opts.EconomyMirror {
+			if rep.EconomyMirror, err = r.runEconomy(ctx, true); err != nil {
+				return err
+			}
+		}
+	}
+	if opts.Events > 0 {
+		if rep.Events, err = r.runEventDelay(ctx); err != nil {
+			return err
+		}
+		r.logf("event delay: %s", rep.Events)
 	}
 	rep.Notes = r.notes
 	rep.Elapsed = time.Since(began)
@@ -190,7 +218,7 @@ func (r *runner) prepareLoad(ctx context.Context) error {
 		return err
 	}
 	c, err := r.procs.start(loadCPU, nil, r.selfBin, "upstream", "-addr", addr,
-		"-latency", "20ms", "-accounts", strconv.Itoa(missTenants))
+		"-latency", "20ms", "-accounts", strconv.Itoa(missTenants+1)) // the last for the mirrored rows
 	if err != nil {
 		return err
 	}

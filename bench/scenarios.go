@@ -19,7 +19,7 @@ const (
 
 // rowOrder is the order rows run in within one repetition and appear in.
 func rowOrder() []string {
-	return []string{rowBaseline, rowHitMem, rowHitRedis, rowMiss, rowDirect}
+	return []string{rowBaseline, rowHitMem, rowHitRedis, rowMiss, rowDirect, rowMirrorBase, rowMirror, rowMirrorCoBase, rowMirrorCo}
 }
 
 // rowInfo describes a row of the load table.
@@ -31,11 +31,15 @@ type rowInfo struct {
 // rows names each row and its baseline.
 func rows() map[string]rowInfo {
 	return map[string]rowInfo{
-		rowBaseline: {"baseline: bare net/http, same bytes", rowBaseline},
-		rowHitMem:   {"gateway cache hit, in-memory store", rowBaseline},
-		rowHitRedis: {"gateway cache hit, Redis store", rowBaseline},
-		rowMiss:     {"gateway cache miss, upstream +20 ms", rowDirect},
-		rowDirect:   {"upstream +20 ms, called directly", rowDirect},
+		rowBaseline:     {"baseline: bare net/http, same bytes", rowBaseline},
+		rowHitMem:       {"gateway cache hit, in-memory store", rowBaseline},
+		rowHitRedis:     {"gateway cache hit, Redis store", rowBaseline},
+		rowMiss:         {"gateway cache miss, upstream +20 ms", rowDirect},
+		rowDirect:       {"upstream +20 ms, called directly", rowDirect},
+		rowMirrorBase:   {"baseline: bare net/http, same bytes as (g)", rowMirrorBase},
+		rowMirror:       {"mirrored page, limit=100, Redis store", rowMirrorBase},
+		rowMirrorCoBase: {"baseline: bare net/http, same bytes as (i)", rowMirrorCoBase},
+		rowMirrorCo:     {"mirrored page, limit=100&company_id, Redis store", rowMirrorCoBase},
 	}
 }
 
@@ -62,6 +66,9 @@ type loadTarget struct {
 // startRow starts the server of row and returns the wrk run against it.
 func (r *runner) startRow(ctx context.Context, row string) (loadTarget, error) {
 	auth := "Authorization: Bearer " + r.tokens[0]
+	if mirrorRows(row) {
+		return r.startMirrorRow(ctx, row)
+	}
 	switch row {
 	case rowBaseline:
 		addr, err := freeAddr()
@@ -148,7 +155,7 @@ func (r *runner) runMatrix(ctx context.Context) (map[rowKey][]wrkResult, error) 
 	out := make(map[rowKey][]wrkResult)
 	for rep := 1; rep <= r.opts.Reps; rep++ {
 		for _, row := range rowOrder() {
-			if !r.opts.Rows[row] || (row == rowHitRedis && r.redis == nil) {
+			if !r.opts.Rows[row] || ((row == rowHitRedis || mirrorRows(row)) && r.redis == nil) {
 				continue
 			}
 			for _, conns := range r.opts.Conns {
