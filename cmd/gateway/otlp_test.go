@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,47 +36,11 @@ func TestQueuedSpansReachTheCollectorOnSIGTERM(t *testing.T) {
 	}))
 	defer collector.Close()
 
-	bin := filepath.Join(t.TempDir(), "gateway")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"SWITCHBOARD_SANDBOX=true", "SWITCHBOARD_ADDR=127.0.0.1:0",
+	var stderr bytes.Buffer
+	cmd, base, tok := startSandboxBinary(t, buildGateway(t), &stderr,
 		"OTEL_EXPORTER_OTLP_ENDPOINT="+collector.URL,
 		"OTEL_SERVICE_NAME=switchboard-otlp-test",
 		"OTEL_BSP_SCHEDULE_DELAY=600000")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-
-	var base, tok string
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<16), 1<<16)
-	urlRe := regexp.MustCompile(`sandbox mode on (http://\S+)`)
-	tokRe := regexp.MustCompile(`^eyJ[A-Za-z0-9._-]+$`)
-	for sc.Scan() && (base == "" || tok == "") {
-		if m := urlRe.FindStringSubmatch(sc.Text()); m != nil {
-			base = m[1]
-		}
-		if tokRe.MatchString(sc.Text()) {
-			tok = sc.Text()
-		}
-	}
-	if base == "" || tok == "" {
-		t.Fatalf("banner not read: base %q token %q", base, tok)
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
 
 	req, _ := http.NewRequest(http.MethodGet, base+"/v1/tags", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)

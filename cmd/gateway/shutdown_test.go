@@ -1,12 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"syscall"
 	"testing"
 	"time"
@@ -19,43 +14,8 @@ func TestSIGTERMFinishesInFlightRequestsThenExitsZero(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "gateway")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"SWITCHBOARD_SANDBOX=true", "SWITCHBOARD_ADDR=127.0.0.1:0",
+	cmd, base, tok := startSandboxBinary(t, buildGateway(t), nil,
 		"SWITCHBOARD_SANDBOX_LATENCY=700ms", "SWITCHBOARD_LOG_LEVEL=warn")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-
-	var base, tok string
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<16), 1<<16)
-	urlRe := regexp.MustCompile(`sandbox mode on (http://\S+)`)
-	tokRe := regexp.MustCompile(`^eyJ[A-Za-z0-9._-]+$`)
-	for sc.Scan() && (base == "" || tok == "") {
-		if m := urlRe.FindStringSubmatch(sc.Text()); m != nil {
-			base = m[1]
-		}
-		if tokRe.MatchString(sc.Text()) {
-			tok = sc.Text()
-		}
-	}
-	if base == "" || tok == "" {
-		t.Fatalf("banner not read: base %q token %q", base, tok)
-	}
-	go func() { // keep draining stdout
-		for sc.Scan() {
-		}
-	}()
 
 	type result struct {
 		status int

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,10 +22,7 @@ func TestSIGHUPReloadsTheTenantsFileOfTheRunningBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "gateway")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildGateway(t)
 	up := startUpstreams(t)
 	file := writeTenants(t, "", "tenants:\n"+up.tenantYAML("acme", "acme", "")+up.tenantYAML("beta", "beta", ""))
 	cmd := exec.Command(bin)
