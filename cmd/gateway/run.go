@@ -63,11 +63,6 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	defer st.close()
-	if st.redis != nil {
-		if err := registerRedisUp(m.Registry(), st.redis); err != nil {
-			return err
-		}
-	}
 	ev, err := newEvents(cfg, st, m, logger)
 	if err != nil {
 		return err

@@ -72,6 +72,13 @@ func openStores(cfg *config.Config, m *metrics.Metrics, logger *slog.Logger) (*s
 	if err := m.Registry().Register(storehealth.Gauge(health, "redis")); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
+	// What the "Redis down" alert watches: a PING made when scraped, through
+	// the same health as every other Redis call.
+	if err := m.Registry().Register(storehealth.PingGauge(health, "switchboard_redis_up",
+		"1 when this replica reaches Redis (a PING made when scraped answered within 500 ms), 0 otherwise.",
+		func(ctx context.Context) error { return rdb.Ping(ctx).Err() })); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	replicas, err := ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: cfg.RedisPrefix + "budget:", Health: health})
 	if err != nil {
 		return nil, err

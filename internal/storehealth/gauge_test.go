@@ -1,6 +1,7 @@
-package main
+package storehealth_test
 
 import (
+	"context"
 	"net"
 	"testing"
 
@@ -8,9 +9,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"switchboard/internal/redistest"
+	"switchboard/internal/storehealth"
 )
 
-func TestRedisUpGaugeIsComputedWhenScraped(t *testing.T) {
+func TestPingGaugeIsComputedWhenScraped(t *testing.T) {
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -35,8 +37,13 @@ func TestRedisUpGaugeIsComputedWhenScraped(t *testing.T) {
 			o.Addr = tt.addr
 			rdb := redis.NewClient(&o)
 			defer rdb.Close()
+			health, err := storehealth.New(storehealth.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			reg := prometheus.NewRegistry()
-			if err := registerRedisUp(reg, rdb); err != nil {
+			if err := reg.Register(storehealth.PingGauge(health, "switchboard_redis_up", "help",
+				func(ctx context.Context) error { return rdb.Ping(ctx).Err() })); err != nil {
 				t.Fatal(err)
 			}
 			mfs, err := reg.Gather()
