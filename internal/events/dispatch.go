@@ -32,7 +32,8 @@ const (
 type DispatcherConfig struct {
 	// Queue holds the delivery state, shared by every replica. Required.
 	Queue Queue
-	// Endpoints are every tenant's webhook endpoints.
+	// Endpoints are every tenant's webhook endpoints until SetEndpoints
+	// replaces them.
 	Endpoints []Endpoint
 	// Consumer names this replica in the consumer groups. Required.
 	Consumer string
@@ -56,28 +57,49 @@ type DispatcherConfig struct {
 	// ScanEvery is how often pending events are checked for a due retry;
 	// it also bounds each wait for new events. Default 1 s.
 	ScanEvery time.Duration
-	// OnAttempt and OnBacklog, when set, feed the metrics.
+	// OnAttempt and OnBacklog, when set, feed the metrics. OnBacklog is
+	// called with the endpoint's settings in force: after SetEndpoints
+	// returns, no call carries the settings it replaced.
 	OnAttempt func(e Endpoint, outcome string)
 	OnBacklog func(e Endpoint, backlog int64)
+	// OnRemoved, when set, is told of each endpoint SetEndpoints removed,
+	// once its loop has stopped, with the number of events it was owed and
+	// that were given up with its delivery state (0 when another replica
+	// gave them up first).
+	OnRemoved func(e Endpoint, dropped int64)
 	// Logger receives failures (never a URL or secret); default slog.Default().
 	Logger *slog.Logger
 }
 
 // Dispatcher delivers events to webhook endpoints. Run it on every
-// replica: each attempt is made by one of them. It is safe for concurrent
-// use.
+// replica: each attempt is made by one of them. SetEndpoints replaces the
+// endpoints while it runs (a reload). It is safe for concurrent use.
 type Dispatcher struct {
-	cfg       DispatcherConfig
-	endpoints []*endpointState
+	cfg DispatcherConfig
+
+	swap sync.Mutex // serializes SetEndpoints
+
+	mu        sync.Mutex
+	endpoints []*endpointState // in the order configured
+	ctx       context.Context  // Run's, while it runs; nil otherwise
+	wg        sync.WaitGroup   // the endpoint loops
 }
 
-// endpointState is one endpoint's signer and this replica's view of it.
+// endpointState is one endpoint: its identity (account and group, fixed),
+// its settings and signer (a reload may change them), and this replica's
+// view of it.
 type endpointState struct {
-	Endpoint
-	signer *Signer
+	key            string // endpointKey: what a reload keeps it by
+	account, group string
 
 	mu       sync.Mutex
-	disabled bool // a 410 until the next reload
+	cfg      Endpoint
+	signer   *Signer
+	disabled bool          // a 410 until the next reload
+	enabled  chan struct{} // closed when a reload enables it again
+
+	stop context.CancelFunc // its loop's; nil until the loop runs
+	done chan struct{}      // closed when its loop returned
 }
 
 // NewDispatcher validates cfg (every endpoint's secret included).
@@ -102,15 +124,12 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	d := &Dispatcher{cfg: cfg}
-	for _, e := range cfg.Endpoints {
-		s, err := NewSigner(e.Secret)
-		if err != nil {
-			return nil, errors.New("events: dispatcher: tenant " + e.Tenant + " webhook " + strconv.Itoa(e.Index) + ": secret " + err.Error())
-		}
-		d.endpoints = append(d.endpoints, &endpointState{Endpoint: e, signer: s})
+	eps, err := newEndpointStates(cfg.Endpoints)
+	if err != nil {
+		return nil, err
 	}
-	return d, nil
+	cfg.Endpoints = nil // the states hold them
+	return &Dispatcher{cfg: cfg, endpoints: eps}, nil
 }
 
 func setDefault(d *time.Duration, def time.Duration) {
@@ -119,37 +138,63 @@ func setDefault(d *time.Duration, def time.Duration) {
 	}
 }
 
-// Run delivers until ctx ends, one loop per endpoint. An attempt cut off
-// by ctx is neither acknowledged nor counted: it stays pending, and a
-// replica still running takes it over after TakeoverIdle.
+// Run delivers until ctx ends, one loop per endpoint, including the ones
+// SetEndpoints adds meanwhile. An attempt cut off by ctx is neither
+// acknowledged nor counted: it stays pending, and a replica still running
+// takes it over after TakeoverIdle. Run is called once.
 func (d *Dispatcher) Run(ctx context.Context) {
-	var wg sync.WaitGroup
+	d.mu.Lock()
+	d.ctx = ctx
 	for _, ep := range d.endpoints {
-		wg.Go(func() { d.runEndpoint(ctx, ep) })
+		d.start(ep)
 	}
-	wg.Wait()
+	d.mu.Unlock()
+	<-ctx.Done()
+	d.mu.Lock()
+	d.ctx = nil // no loop starts any more
+	d.mu.Unlock()
+	d.wg.Wait()
+}
+
+// start runs ep's loop under Run's context, unless it runs already or Run
+// is not running; d.mu is held.
+func (d *Dispatcher) start(ep *endpointState) {
+	if d.ctx == nil || ep.stop != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(d.ctx)
+	done := make(chan struct{})
+	ep.stop, ep.done = cancel, done
+	d.wg.Go(func() {
+		defer close(done)
+		d.runEndpoint(ctx, ep)
+	})
 }
 
 func (d *Dispatcher) runEndpoint(ctx context.Context, ep *endpointState) {
-	group := ep.Group()
-	for {
-		err := d.cfg.Queue.Join(ctx, ep.Account, group)
-		if err == nil {
-			break
-		}
-		d.warn(ctx, ep, "joining the delivery group failed", err)
-		if !sleep(ctx, d.cfg.ScanEvery) {
-			return
-		}
+	if !d.join(ctx, ep) {
+		return
 	}
 	nextScan := time.Time{}
 	for ctx.Err() == nil {
-		if ep.isDisabled() {
-			<-ctx.Done()
-			return
+		if enabled := ep.enabledSignal(); enabled != nil {
+			select { // disabled by a 410 until a reload enables it
+			case <-ctx.Done():
+				return
+			case <-enabled:
+				continue
+			}
 		}
-		events, err := d.cfg.Queue.ReadNew(ctx, ep.Account, group, d.cfg.Consumer, 16, d.cfg.ScanEvery)
-		if err != nil && ctx.Err() == nil {
+		events, err := d.cfg.Queue.ReadNew(ctx, ep.account, ep.group, d.cfg.Consumer, 16, d.cfg.ScanEvery)
+		switch {
+		case errors.Is(err, ErrNoGroup):
+			// Another replica's reload removed the endpoint; this one
+			// still has it, so it joins again and delivers what is
+			// recorded from now on.
+			if !d.join(ctx, ep) {
+				return
+			}
+		case err != nil && ctx.Err() == nil:
 			d.warn(ctx, ep, "reading new events failed", err)
 			sleep(ctx, d.cfg.ScanEvery)
 		}
@@ -159,9 +204,27 @@ func (d *Dispatcher) runEndpoint(ctx context.Context, ep *endpointState) {
 		if now := time.Now(); !now.Before(nextScan) {
 			nextScan = now.Add(d.cfg.ScanEvery)
 			d.retryDue(ctx, ep)
-			if n, err := d.cfg.Queue.Backlog(ctx, ep.Account, group); err == nil && d.cfg.OnBacklog != nil {
-				d.cfg.OnBacklog(ep.Endpoint, n)
+			if n, err := d.cfg.Queue.Backlog(ctx, ep.account, ep.group); err == nil {
+				ep.reportBacklog(d.cfg.OnBacklog, n)
 			}
+		}
+	}
+}
+
+// join joins ep's group, retrying every ScanEvery until it succeeds
+// (true) or ctx ends (false).
+func (d *Dispatcher) join(ctx context.Context, ep *endpointState) bool {
+	for {
+		err := d.cfg.Queue.Join(ctx, ep.account, ep.group)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		d.warn(ctx, ep, "joining the delivery group failed", err)
+		if !sleep(ctx, d.cfg.ScanEvery) {
+			return false
 		}
 	}
 }
@@ -170,10 +233,10 @@ func (d *Dispatcher) runEndpoint(ctx context.Context, ep *endpointState) {
 // this replica's own after their retry delay, another's only after
 // TakeoverIdle as well (it may still be attempting them).
 func (d *Dispatcher) retryDue(ctx context.Context, ep *endpointState) {
-	group := ep.Group()
-	pending, err := d.cfg.Queue.Pending(ctx, ep.Account, group, 256)
+	pending, err := d.cfg.Queue.Pending(ctx, ep.account, ep.group, 256)
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !errors.Is(err, ErrNoGroup) { // joined again by the next read
+
 			d.warn(ctx, ep, "listing pending events failed", err)
 		}
 		return
@@ -193,7 +256,7 @@ func (d *Dispatcher) retryDue(ctx context.Context, ep *endpointState) {
 		if p.Idle < wait {
 			continue
 		}
-		e, ok, err := d.cfg.Queue.Claim(ctx, ep.Account, group, d.cfg.Consumer, p.ID, wait)
+		e, ok, err := d.cfg.Queue.Claim(ctx, ep.account, ep.group, d.cfg.Consumer, p.ID, wait)
 		if err != nil {
 			d.warn(ctx, ep, "claiming a pending event failed", err)
 			continue
@@ -219,76 +282,73 @@ func (d *Dispatcher) delay(id string, deliveries int64) time.Duration {
 	return nominal/2 + time.Duration(frac*float64(nominal/2))
 }
 
-// attempt delivers e once and records the outcome.
+// attempt delivers e once and records the outcome. It uses the endpoint's
+// settings as they are when it starts: a reload during the attempt
+// applies to the next one.
 func (d *Dispatcher) attempt(ctx context.Context, ep *endpointState, e Event) {
-	group := ep.Group()
+	q := d.cfg.Queue
+	cfg, signer := ep.settings()
 	now := d.cfg.Now()
 	if Age(e.ID, now) > d.cfg.MaxAge {
 		d.drop(ctx, ep, e.ID)
 		return
 	}
-	if !ep.wants(e.Type) {
-		_ = d.cfg.Queue.Ack(ctx, ep.Account, group, e.ID)
+	if !cfg.wants(e.Type) {
+		_ = q.Ack(ctx, ep.account, ep.group, e.ID)
 		return
 	}
-	status, err := post(ctx, d.cfg.Client, ep.signer, ep.URL, e, now)
+	status, err := post(ctx, d.cfg.Client, signer, cfg.URL, e, now)
 	if ctx.Err() != nil {
 		return // stopped mid-attempt: left pending for a replica to take over
 	}
 	result := Result{At: d.cfg.Now(), Status: status}
 	switch {
 	case status >= 200 && status < 300:
-		if err := d.cfg.Queue.Ack(ctx, ep.Account, group, e.ID); err != nil {
+		if err := q.Ack(ctx, ep.account, ep.group, e.ID); err != nil {
 			d.warn(ctx, ep, "acknowledging a delivered event failed", err)
 		}
-		_ = d.cfg.Queue.SaveResult(ctx, ep.Account, group, true, result)
-		d.count(ep, OutcomeDelivered)
+		_ = q.SaveResult(ctx, ep.account, ep.group, true, result)
+		d.count(cfg, OutcomeDelivered)
 		return
 	case status == http.StatusGone:
-		ep.mu.Lock()
-		ep.disabled = true
-		ep.mu.Unlock()
+		ep.disable()
 		d.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "webhook endpoint answered 410: disabled until the next reload",
-			slog.String("tenant", ep.Tenant), slog.Int("endpoint", ep.Index))
+			slog.String("tenant", cfg.Tenant), slog.Int("endpoint", cfg.Index))
 	case err != nil:
 		d.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "webhook attempt failed",
-			slog.String("tenant", ep.Tenant), slog.Int("endpoint", ep.Index), slog.String("error", err.Error()))
+			slog.String("tenant", cfg.Tenant), slog.Int("endpoint", cfg.Index), slog.String("error", err.Error()))
 	}
-	_ = d.cfg.Queue.SaveResult(ctx, ep.Account, group, false, result)
-	if err := d.cfg.Queue.Touch(ctx, ep.Account, group, d.cfg.Consumer, e.ID); err != nil {
+	_ = q.SaveResult(ctx, ep.account, ep.group, false, result)
+	if err := q.Touch(ctx, ep.account, ep.group, d.cfg.Consumer, e.ID); err != nil {
 		d.warn(ctx, ep, "rescheduling a failed event failed", err)
 	}
 	// Counted once the retry is scheduled: the count says the attempt is
 	// wholly over.
 	if status == http.StatusGone {
-		d.count(ep, OutcomeGone)
+		d.count(cfg, OutcomeGone)
 	} else {
-		d.count(ep, OutcomeFailed)
+		d.count(cfg, OutcomeFailed)
 	}
 }
 
 // drop gives an event up after MaxAge.
 func (d *Dispatcher) drop(ctx context.Context, ep *endpointState, id string) {
-	if err := d.cfg.Queue.Ack(ctx, ep.Account, ep.Group(), id); err == nil {
-		d.count(ep, OutcomeDropped)
+	if err := d.cfg.Queue.Ack(ctx, ep.account, ep.group, id); err == nil {
+		cfg, _ := ep.settings()
+		d.count(cfg, OutcomeDropped)
 	}
 }
 
-func (d *Dispatcher) count(ep *endpointState, outcome string) {
+func (d *Dispatcher) count(e Endpoint, outcome string) {
 	if d.cfg.OnAttempt != nil {
-		d.cfg.OnAttempt(ep.Endpoint, outcome)
+		d.cfg.OnAttempt(e, outcome)
 	}
 }
 
 func (d *Dispatcher) warn(ctx context.Context, ep *endpointState, msg string, err error) {
+	cfg, _ := ep.settings()
 	d.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "webhooks: "+msg,
-		slog.String("tenant", ep.Tenant), slog.Int("endpoint", ep.Index), slog.String("error", err.Error()))
-}
-
-func (ep *endpointState) isDisabled() bool {
-	ep.mu.Lock()
-	defer ep.mu.Unlock()
-	return ep.disabled
+		slog.String("tenant", cfg.Tenant), slog.Int("endpoint", cfg.Index), slog.String("error", err.Error()))
 }
 
 // sleep waits d or until ctx ends; false when ctx ended.

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -56,4 +57,17 @@ type Queue interface {
 	SaveResult(ctx context.Context, account, group string, ok bool, r Result) error
 	// Results returns the group's last success and failure; zero when none.
 	Results(ctx context.Context, account, group string) (success, failure Result, err error)
+	// Drop deletes the group with its pending events, the events not yet
+	// handed to it and its results, in one step, and returns how many
+	// events it was owed (its backlog): a reload removed the endpoint, and
+	// they are given up. It returns 0 when the group does not exist (never
+	// joined, or dropped already by another replica), so that one replica
+	// counts what is given up. A consumer that still reads the group gets
+	// ErrNoGroup.
+	Drop(ctx context.Context, account, group string) (int64, error)
 }
+
+// ErrNoGroup is returned by a queue for a group that does not exist:
+// never joined, or dropped since (a replica whose reload removed the
+// endpoint). Join creates it again.
+var ErrNoGroup = errors.New("events: no such consumer group")

@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"sync"
 	"time"
@@ -61,7 +60,7 @@ func (q *MemoryQueue) ReadNew(ctx context.Context, account, group, consumer stri
 	g := q.group(account, group)
 	if g == nil {
 		q.mu.Unlock()
-		return nil, errNoGroup
+		return nil, ErrNoGroup
 	}
 	last := g.last
 	q.mu.Unlock()
@@ -91,7 +90,7 @@ func (q *MemoryQueue) Pending(ctx context.Context, account, group string, limit 
 	defer q.mu.Unlock()
 	g := q.group(account, group)
 	if g == nil {
-		return nil, errNoGroup
+		return nil, ErrNoGroup
 	}
 	out := make([]Pending, 0, len(g.pending))
 	for id, p := range g.pending {
@@ -109,7 +108,7 @@ func (q *MemoryQueue) Claim(ctx context.Context, account, group, consumer, id st
 	defer q.mu.Unlock()
 	g := q.group(account, group)
 	if g == nil {
-		return Event{}, false, errNoGroup
+		return Event{}, false, ErrNoGroup
 	}
 	p, ok := g.pending[id]
 	if !ok || now.Sub(p.since) < minIdle {
@@ -185,5 +184,18 @@ func (q *MemoryQueue) Results(ctx context.Context, account, group string) (Resul
 	return Result{}, Result{}, nil
 }
 
-// errNoGroup: the group was never joined.
-var errNoGroup = errors.New("events: no such consumer group: join it first")
+// Drop implements Queue.
+func (q *MemoryQueue) Drop(ctx context.Context, account, group string) (int64, error) {
+	q.mu.Lock()
+	key := [2]string{account, group}
+	g := q.groups[key]
+	if g == nil {
+		q.mu.Unlock()
+		return 0, nil
+	}
+	delete(q.groups, key)
+	last, n := g.last, int64(len(g.pending))
+	q.mu.Unlock()
+	unread, err := q.log.Read(ctx, account, last, 1<<30)
+	return n + int64(len(unread)), err
+}

@@ -45,7 +45,7 @@ func (q *RedisQueue) ReadNew(ctx context.Context, account, group, consumer strin
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("events: read new: %w", err)
+		return nil, queueErr("read new", err)
 	}
 	if len(streams) == 0 {
 		return nil, nil
@@ -59,7 +59,7 @@ func (q *RedisQueue) Pending(ctx context.Context, account, group string, limit i
 		Stream: q.log.StreamKey(account), Group: group, Start: "-", End: "+", Count: int64(limit),
 	}).Result()
 	if err != nil {
-		return nil, fmt.Errorf("events: pending: %w", err)
+		return nil, queueErr("pending", err)
 	}
 	out := make([]Pending, len(ps))
 	for i, p := range ps {
@@ -74,7 +74,7 @@ func (q *RedisQueue) Claim(ctx context.Context, account, group, consumer, id str
 		Stream: q.log.StreamKey(account), Group: group, Consumer: consumer, MinIdle: minIdle, Messages: []string{id},
 	}).Result()
 	if err != nil {
-		return Event{}, false, fmt.Errorf("events: claim: %w", err)
+		return Event{}, false, queueErr("claim", err)
 	}
 	if len(msgs) == 0 {
 		return Event{}, false, nil
@@ -96,7 +96,7 @@ func (q *RedisQueue) Touch(ctx context.Context, account, group, consumer, id str
 		Stream: q.log.StreamKey(account), Group: group, Consumer: consumer, Messages: []string{id},
 	}).Err()
 	if err != nil {
-		return fmt.Errorf("events: touch: %w", err)
+		return queueErr("touch", err)
 	}
 	return nil
 }
@@ -157,4 +157,50 @@ func parseResult(s string) Result {
 		return Result{}
 	}
 	return Result{At: time.UnixMilli(ms).UTC(), Status: code}
+}
+
+// dropScript deletes a consumer group and its results hash in one step
+// and returns its backlog (pending plus lag; the lag counted by reading the
+// stream when Redis cannot tell it), or -1 when the group does not exist.
+// KEYS: the stream, the results hash (one hash tag); ARGV: the group.
+var dropScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])
+  return -1
+end
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local f = {}
+  for i = 1, #g, 2 do f[g[i]] = g[i + 1] end
+  if f['name'] == ARGV[1] then
+    local lag = f['lag']
+    if not lag then
+      lag = #redis.call('XRANGE', KEYS[1], '(' .. f['last-delivered-id'], '+')
+    end
+    redis.call('XGROUP', 'DESTROY', KEYS[1], ARGV[1])
+    redis.call('DEL', KEYS[2])
+    return f['pending'] + lag
+  end
+end
+redis.call('DEL', KEYS[2])
+return -1
+`)
+
+// Drop implements Queue (one script: XINFO GROUPS for the backlog, then
+// XGROUP DESTROY; of replicas dropping the same group, only the first
+// gets its count).
+func (q *RedisQueue) Drop(ctx context.Context, account, group string) (int64, error) {
+	n, err := dropScript.Run(ctx, q.rdb, []string{q.log.StreamKey(account), q.resultsKey(account, group)}, group).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("events: drop group: %w", err)
+	}
+	return max(n, 0), nil
+}
+
+// queueErr wraps a Redis error of op, as ErrNoGroup too when the group
+// does not exist (Redis answers NOGROUP).
+func queueErr(op string, err error) error {
+	if strings.HasPrefix(err.Error(), "NOGROUP") {
+		return fmt.Errorf("events: %s: %w: %w", op, ErrNoGroup, err)
+	}
+	return fmt.Errorf("events: %s: %w", op, err)
 }
