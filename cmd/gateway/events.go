@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"time"
 
 	"switchboard/internal/config"
 	"switchboard/internal/domain"
@@ -21,8 +22,11 @@ type eventsOut struct {
 	log        events.Log
 	hub        *events.Hub
 	dispatcher *events.Dispatcher
-	metrics    *metrics.Metrics
-	logger     *slog.Logger
+	// labels are the (tenant, position) metric labels of the endpoints in
+	// force; reloadWebhooks keeps them.
+	labels  map[[2]string]bool
+	metrics *metrics.Metrics
+	logger  *slog.Logger
 	// close releases the Redis client of the events; nil without Redis.
 	close func()
 }
@@ -58,16 +62,8 @@ func newEvents(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.
 		}
 		return nil, err
 	}
-	var endpoints []events.Endpoint
-	for _, t := range cfg.Tenants {
-		for i, w := range t.Webhooks {
-			ep := events.Endpoint{Tenant: t.ID, Index: i, Account: t.Phonewagon.Account(), URL: w.URL.String(), Secret: w.Secret}
-			for _, typ := range w.Events {
-				ep.Types = append(ep.Types, events.Type(typ))
-			}
-			endpoints = append(endpoints, ep)
-		}
-	}
+	out := &eventsOut{log: log, hub: hub, metrics: m, logger: logger, close: closeFn}
+	endpoints := webhookEndpoints(cfg)
 	d, err := events.NewDispatcher(events.DispatcherConfig{
 		Queue:     queue,
 		Endpoints: endpoints,
@@ -78,6 +74,11 @@ func newEvents(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.
 		OnBacklog: func(e events.Endpoint, n int64) {
 			m.Events.WebhookBacklog.WithLabelValues(e.Tenant, strconv.Itoa(e.Index)).Set(float64(n))
 		},
+		// What a removed endpoint was owed is given up: counted as
+		// dropped, like an event given up after 24 h.
+		OnRemoved: func(e events.Endpoint, n int64) {
+			m.Events.WebhookAttempts.WithLabelValues(e.Tenant, strconv.Itoa(e.Index), events.OutcomeDropped).Add(float64(n))
+		},
 		Logger: logger,
 	})
 	if err != nil {
@@ -86,7 +87,71 @@ func newEvents(cfg *config.Config, st *stores, m *metrics.Metrics, logger *slog.
 		}
 		return nil, err
 	}
-	return &eventsOut{log: log, hub: hub, dispatcher: d, metrics: m, logger: logger, close: closeFn}, nil
+	out.dispatcher, out.labels = d, endpointLabels(endpoints)
+	return out, nil
+}
+
+// webhookEndpoints lists the webhook endpoints of cfg's tenants, in the
+// file's order.
+func webhookEndpoints(cfg *config.Config) []events.Endpoint {
+	var out []events.Endpoint
+	for _, t := range cfg.Tenants {
+		for i, w := range t.Webhooks {
+			ep := events.Endpoint{Tenant: t.ID, Index: i, Account: t.Phonewagon.Account(), URL: w.URL.String(), Secret: w.Secret}
+			for _, typ := range w.Events {
+				ep.Types = append(ep.Types, events.Type(typ))
+			}
+			out = append(out, ep)
+		}
+	}
+	return out
+}
+
+// endpointLabels are the metric labels (tenant, position) of eps.
+func endpointLabels(eps []events.Endpoint) map[[2]string]bool {
+	out := make(map[[2]string]bool, len(eps))
+	for _, e := range eps {
+		out[[2]string{e.Tenant, strconv.Itoa(e.Index)}] = true
+	}
+	return out
+}
+
+// checkWebhooks reports the error reloadWebhooks would meet with cfg, so
+// that a reload is refused before any of it applies.
+func (e *eventsOut) checkWebhooks(cfg *config.Config) error {
+	if err := events.ValidateEndpoints(webhookEndpoints(cfg)); err != nil {
+		return fmt.Errorf("webhooks: %w", err)
+	}
+	return nil
+}
+
+// webhookReloadTimeout bounds the shared-state work of a reload's webhook
+// changes (joining the added endpoints' groups, dropping the removed ones'):
+// a reload never hangs on a slow Redis; an added endpoint whose join did
+// not finish joins from its own loop.
+const webhookReloadTimeout = 10 * time.Second
+
+// reloadWebhooks makes cfg's webhook endpoints the ones delivered to
+// (SPEC §1, §8) and forgets the backlog gauges of the positions no longer
+// configured. It is called by one reload at a time.
+func (e *eventsOut) reloadWebhooks(cfg *config.Config) (events.EndpointChanges, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), webhookReloadTimeout)
+	defer cancel()
+	endpoints := webhookEndpoints(cfg)
+	ch, err := e.dispatcher.SetEndpoints(ctx, endpoints)
+	if err != nil {
+		return events.EndpointChanges{}, fmt.Errorf("webhooks: %w", err)
+	}
+	// SetEndpoints has returned: no backlog report with a former position
+	// comes after this.
+	labels := endpointLabels(endpoints)
+	for l := range e.labels {
+		if !labels[l] {
+			e.metrics.Events.WebhookBacklog.DeleteLabelValues(l[0], l[1])
+		}
+	}
+	e.labels = labels
+	return ch, nil
 }
 
 // onChange is the mirror syncer's hook for account: follow and revisit

@@ -21,6 +21,7 @@ type reloader struct {
 	getenv  func(string) string
 	sandbox *config.SandboxAdditions // nil outside sandbox mode
 	wiring  *wiring
+	events  *eventsOut
 	server  *handlers.Server
 	metrics *metrics.Metrics
 	logger  *slog.Logger
@@ -40,11 +41,19 @@ func (rl *reloader) run(ctx context.Context, signals <-chan os.Signal) {
 }
 
 // reload applies the tenants file once and reports the outcome in a log
-// line and in switchboard_config_reloads_total.
+// line and in switchboard_config_reloads_total. The webhooks are checked
+// before anything applies, so that a reload is applied whole or not at
+// all; they change right after the tenants' mirrors do (a mirror added
+// with its endpoints starts with its backfill, which records no event) and
+// before the handlers see the new tenants, so that GET /v1/webhooks of a
+// tenant in force lists its endpoints in force.
 func (rl *reloader) reload() {
 	cfg, err := config.Load(rl.getenv, os.ReadFile)
 	if err == nil && rl.sandbox != nil {
 		cfg, err = cfg.WithSandbox(*rl.sandbox)
+	}
+	if err == nil {
+		err = rl.events.checkWebhooks(cfg)
 	}
 	var ch tenantChanges
 	var tenants map[string]*handlers.Tenant
@@ -56,8 +65,14 @@ func (rl *reloader) reload() {
 		rl.logger.Error("tenants file not reloaded: the configuration in force stays", "error", err.Error())
 		return
 	}
+	wh, err := rl.events.reloadWebhooks(cfg)
+	if err != nil { // checked above: not expected
+		rl.logger.Error("webhooks not reloaded: the endpoints in force stay", "error", err.Error())
+	}
 	rl.server.SetTenants(tenants)
 	rl.metrics.Reloads.WithLabelValues(metrics.ReloadApplied).Inc()
 	rl.logger.Info("tenants file reloaded", "tenants", len(tenants),
-		"added", ch.Added, "removed", ch.Removed, "changed", ch.Changed)
+		"added", ch.Added, "removed", ch.Removed, "changed", ch.Changed,
+		"webhooks", len(webhookEndpoints(cfg)), "webhooks_added", wh.Added, "webhooks_removed", wh.Removed,
+		"webhooks_changed", wh.Changed, "webhooks_enabled", wh.Enabled, "webhook_events_dropped", wh.Dropped)
 }

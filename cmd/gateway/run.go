@@ -114,7 +114,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 		printBanner(stdout, baseURL, token)
 	}
-	rl := &reloader{getenv: getenv, sandbox: sandboxAdds, wiring: wiring, server: h, metrics: m, logger: logger}
+	rl := &reloader{getenv: getenv, sandbox: sandboxAdds, wiring: wiring, events: ev, server: h, metrics: m, logger: logger}
 	rctx, stopReloads := context.WithCancel(ctx)
 	reloaderDone := make(chan struct{})
 	go func() { defer close(reloaderDone); rl.run(rctx, reloads) }()
