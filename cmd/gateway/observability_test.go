@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,8 +30,9 @@ var observabilityFiles = []string{
 // TestDashboardAndRulesNameExportedMetrics scrapes a running gateway, on
 // Redis, after traffic that touches every counter the dashboard and the
 // alert rules use (a login and a refresh, cache misses and hits, upstream
-// calls, a spent budget), and checks every metric name they mention is on
-// /metrics.
+// calls, a spent budget), and a second one with a live mirror, an event
+// stream and a webhook (mirrorAndEventsMetricNames), and checks every
+// metric name they mention is on /metrics of one of them.
 func TestDashboardAndRulesNameExportedMetrics(t *testing.T) {
 	url, prefix := testRedis(t)
 	up := startUpstreams(t)
@@ -49,20 +48,9 @@ func TestDashboardAndRulesNameExportedMetrics(t *testing.T) {
 	g.get(t, "/v1/campaigns", tok, "Cache-Control", "no-cache") // budget spent: a wait that ends exhausted
 	g.get(t, "/v1/nowhere", tok)                                // a 404
 
-	resp, body := g.get(t, "/metrics", "")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: status %d", resp.StatusCode)
-	}
-	exported := map[string]bool{}
-	sc := bufio.NewScanner(strings.NewReader(string(body)))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if i := strings.IndexAny(line, "{ "); i > 0 {
-			exported[line[:i]] = true
-		}
+	exported := exportedNames(t, g)
+	for name := range mirrorAndEventsMetricNames(t) {
+		exported[name] = true
 	}
 
 	for _, file := range observabilityFiles {

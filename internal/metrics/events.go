@@ -11,7 +11,8 @@ type EventMetrics struct {
 	// SSEClients is the number of open /v1/events streams on this replica.
 	SSEClients prometheus.Gauge
 	// WebhookAttempts counts delivery attempts by tenant, endpoint and
-	// outcome (delivered, failed, gone, dropped).
+	// outcome (delivered, failed, gone, dropped); dropped also counts the
+	// events owed to an endpoint that a reload removed.
 	WebhookAttempts *prometheus.CounterVec
 	// WebhookBacklog is the events not yet delivered, by tenant and endpoint.
 	WebhookBacklog *prometheus.GaugeVec
@@ -29,7 +30,7 @@ func newEventMetrics() EventMetrics {
 		}),
 		WebhookAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_webhook_attempts_total",
-			Help: "Webhook delivery attempts, by tenant, endpoint (its index in the tenant's list) and outcome: delivered (2xx), failed (retried later), gone (410: endpoint disabled), dropped (given up after 24 h).",
+			Help: "Webhook delivery attempts, by tenant, endpoint (its index in the tenant's list) and outcome: delivered (2xx), failed (retried later), gone (410: endpoint disabled), dropped (given up after 24 h, or owed to an endpoint a reload removed).",
 		}, []string{"tenant", "endpoint", "outcome"}),
 		WebhookBacklog: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "switchboard_webhook_backlog",
