@@ -189,7 +189,8 @@ func (b *binaryGateway) webhooks(t *testing.T, tenant string) (webhookList, stri
 // the tenants file and sends SIGHUP: the endpoint the reload adds
 // receives the next events, the removed one receives nothing more, the
 // one disabled by its 410 receives again; GET /v1/webhooks and the reload
-// log line show the new set, and neither carries a secret.
+// log line show the new set, and neither carries a secret. A file with an
+// invalid webhook secret is then logged by field and ignored.
 func TestSIGHUPReloadsWebhooksOfTheRunningBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -331,6 +332,29 @@ func TestSIGHUPReloadsWebhooksOfTheRunningBinary(t *testing.T) {
 		ids, _, bad := gone.got()
 		if bad != 0 || len(ids) == 0 {
 			t.Fatalf("got %d verified deliveries (%d bad), want some", len(ids), bad)
+		}
+	})
+
+	badSecret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("too-short-to-sign"))
+	writeTenants(t, file, tenants(kept, gone)+fmt.Sprintf("      - {url: '%s/other', secret: '%s'}\n", added.URL, badSecret))
+	line = g.sighup(t, 2)
+	t.Run("a file with an invalid webhook is logged by field, without the secret, and ignored", func(t *testing.T) {
+		msg, _ := line["error"].(string)
+		if line["msg"] != "tenants file not reloaded: the configuration in force stays" || !strings.Contains(msg, "tenants[0].webhooks[2].secret") {
+			t.Fatalf("log line: got %v, want the rejection naming tenants[0].webhooks[2].secret", line)
+		}
+		if strings.Contains(g.logs.String(), strings.TrimPrefix(badSecret, "whsec_")) {
+			t.Fatal("the invalid secret is in the log")
+		}
+		l, body := g.webhooks(t, "acme")
+		if len(l.Data) != 3 || l.Data[2].URL != added.URL+"/hook" {
+			t.Fatalf("GET /v1/webhooks: got %s, want the three endpoints in force", body)
+		}
+		got := g.scrape(t)
+		for outcome, want := range map[string]float64{"applied": 1, "rejected": 1} {
+			if s := series("switchboard_config_reloads_total", "outcome", outcome); got[s] != want {
+				t.Errorf("%s: got %v, want %v", s, got[s], want)
+			}
 		}
 	})
 }
