@@ -358,3 +358,68 @@ func TestSIGHUPReloadsWebhooksOfTheRunningBinary(t *testing.T) {
 		}
 	})
 }
+
+// TestReloadGivesUpWhatARemovedWebhookWasOwed runs the gateway in memory
+// with a live mirrored account and two endpoints, the second failing
+// every attempt; a reload that removes it gives up the events it was
+// owed: the log line and switchboard_webhook_attempts_total{outcome=
+// "dropped"} count them, and its backlog gauge goes.
+func TestReloadGivesUpWhatARemovedWebhookWasOwed(t *testing.T) {
+	fastSyncers(t, 50*time.Millisecond)
+	up := startMirrorUpstream(t, 200*time.Millisecond)
+	keep := newWebhookReceiver(t, 5, func(int) int { return http.StatusOK })
+	failing := newWebhookReceiver(t, 6, func(int) int { return http.StatusInternalServerError })
+	tenants := func(hooks ...*webhookReceiver) string {
+		doc := fmt.Sprintf(`tenants:
+  - id: acme
+    phonewagon: {base_url: %s, client_id: acme-client, client_secret: acme-pw-secret, budget_per_minute: 5000,
+                 mirror: {retention: 8760h, sync_interval: 1h, revisit: 1h, revisit_interval: 24h}}
+    webhooks:
+`, up.url)
+		for _, h := range hooks {
+			doc += h.entry()
+		}
+		return doc
+	}
+	file := writeTenants(t, "", tenants(keep, failing))
+	g := startGateway(t, map[string]string{"SWITCHBOARD_TENANTS_FILE": file})
+	waitMirrored(t, g, "acme")
+
+	backlog := series("switchboard_webhook_backlog", "tenant", "acme", "endpoint", "1")
+	stop := make(chan struct{})
+	stopped := pokeUntil(t, g, "acme", stop)
+	deadline := time.Now().Add(30 * time.Second)
+	for g.scrape(t)[backlog] == 0 {
+		if time.Now().After(deadline) {
+			close(stop)
+			t.Fatal("the failing endpoint owes nothing after 30 s of follows")
+		}
+		time.Sleep(50 * time.Millisecond) // polling the observable state, bounded by the deadline
+	}
+	close(stop)
+	<-stopped
+
+	writeTenants(t, file, tenants(keep))
+	line := g.reload(t, 1)
+	dropped, _ := line["webhook_events_dropped"].(float64)
+	got := g.scrape(t)
+	t.Run("the log line names the removed endpoint and counts what it was owed", func(t *testing.T) {
+		if removed, _ := json.Marshal(line["webhooks_removed"]); string(removed) != `["acme/1"]` || dropped < 1 {
+			t.Fatalf("log line: got %v, want acme/1 removed with its events given up", line)
+		}
+	})
+	t.Run("the events given up are counted as dropped", func(t *testing.T) {
+		s := series("switchboard_webhook_attempts_total", "tenant", "acme", "endpoint", "1", "outcome", "dropped")
+		if got[s] != dropped {
+			t.Fatalf("%s: got %v, want %v", s, got[s], dropped)
+		}
+	})
+	t.Run("the removed endpoint's backlog gauge goes, the kept one's stays", func(t *testing.T) {
+		if v, ok := got[backlog]; ok {
+			t.Fatalf("%s: got %v, want no series", backlog, v)
+		}
+		if _, ok := got[series("switchboard_webhook_backlog", "tenant", "acme", "endpoint", "0")]; !ok {
+			t.Fatal("the kept endpoint's backlog gauge is gone")
+		}
+	})
+}
