@@ -150,13 +150,16 @@ func (rep *report) writeCommands(b *strings.Builder) {
 	}
 	b.WriteString("# servers: bench is this program (go build -o bench ./bench), gateway is go build ./cmd/gateway.\n")
 	b.WriteString("# Each load run starts its own server and stops it afterwards; their output goes to /dev/null.\n")
-	fmt.Fprintf(b, "taskset -c %d bench upstream -addr 127.0.0.1:$UP -latency 20ms -accounts %d   # Phonewagon simulator, whole matrix\n", loadCPU, missTenants)
+	fmt.Fprintf(b, "taskset -c %d bench upstream -addr 127.0.0.1:$UP -latency 20ms -accounts %d   # Phonewagon simulator, whole matrix (the last account: the mirrored rows)\n", loadCPU, missTenants+1)
 	fmt.Fprintf(b, "taskset -c %d bench baseline -addr 127.0.0.1:$PORT -body hit-body.json      # (a): the body of (b)'s hit\n", serverCPU)
 	fmt.Fprintf(b, "SWITCHBOARD_ADDR=127.0.0.1:$PORT SWITCHBOARD_TENANTS_FILE=load-tenants.yaml \\\n  SWITCHBOARD_JWT_SECRET=$RANDOM_32_BYTES SWITCHBOARD_LOG_LEVEL=info SWITCHBOARD_SHUTDOWN_TIMEOUT=2s \\\n  taskset -c %d gateway 2>/dev/null                                            # (b), (d)\n", serverCPU)
 	b.WriteString("#   (c) adds SWITCHBOARD_REDIS_URL, SWITCHBOARD_REDIS_PREFIX=sbbench:$RANDOM: (deleted afterwards)\n#   and SWITCHBOARD_ENCRYPTION_KEY\n")
 	fmt.Fprintf(b, "#   (j) is three such gateways on one prefix: %d pinned to CPU %d with wrk (other machines in production),\n", idleReplicas, loadCPU)
 	fmt.Fprintf(b, "#   the measured one to CPU %d; each first GETs %s for every load tenant, then only the measured one takes load\n", serverCPU, hitPath)
-	b.WriteString("#   (d)'s tenants have no mirror block; the run checks GET /v1/sync answers 403 mirror-not-configured\n\n")
+	b.WriteString("#   (d)'s tenants have no mirror block; the run checks GET /v1/sync answers 403 mirror-not-configured\n")
+	fmt.Fprintf(b, "#   (g), (i): a gateway on Redis whose tenant %s has mirror: {} (one prefix for the whole run, backfilled once;\n", mirrorTenant)
+	b.WriteString("#   each run waits for covered_from in GET /v1/sync and checks X-Cache: MIRROR); (f), (h): bench baseline with\n")
+	b.WriteString("#   the body of (g)'s and (i)'s page\n\n")
 	b.WriteString("# load (the cache-hit rows warm the entry first and check that the next request is a HIT)\n")
 	fmt.Fprintf(b, "taskset -c %d wrk -t1 -c{%s} -d%s --timeout 5s --latency -s done.lua \\\n  -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$PORT%s          # (a), (b), (c), (j)\n",
 		loadCPU, joinInts(o.Conns), d, hitPath)
