@@ -2,56 +2,93 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"switchboard/internal/sandbox/callwidgetsim"
 	"switchboard/internal/sandbox/phonewagonsim"
 )
 
-// The dashboard workload of the upstream-economy run.
+// The upstream-economy run: economyTenants tenants served by
+// economyReplicas replicas on one Redis, against simulators that enforce
+// Phonewagon's documented limit.
 const (
 	economyTenants  = 20
 	economyReplicas = 3
-	economyApps     = 3 // dashboards per tenant
-	economyEvery    = 3 * time.Second
 	economyBudget   = 50 // Phonewagon's documented limit
 	economyLatency  = 20 * time.Millisecond
 )
 
-// economyFigures are what the issue asks the run to print.
+// The workloads of the economy run (-economy-workloads).
+const (
+	// workloadDashboards is every tenant's polling dashboards alone.
+	workloadDashboards = "dashboards"
+	// workloadApps adds the apps a company connects besides them: report
+	// apps asking varied filters and windows and paging deeper, and exports.
+	workloadApps = "apps"
+)
+
+// economyWorkloads are the workloads in the order they run and appear in.
+func economyWorkloads() []string { return []string{workloadDashboards, workloadApps} }
+
+// economyFigures are what one economy run measured.
 type economyFigures struct {
+	Workload        string
 	Duration        time.Duration
-	ClientRequests  int64
-	Client2xx       int64
-	Upstream        map[string]int64 // by upstream
-	Upstream429     int64
-	UpstreamTotal   int64
-	ClientErrors    int64 // transport failures, counted in ClientRequests
 	PerTenantBudget int
 	Mirror          bool // every tenant's account kept a mirror (its sync counted upstream)
+	Client          clientStats
+	// Upstream counts the window's upstream requests by upstream ("Phonewagon",
+	// "CallWidget") and UpstreamKinds by kind (upstreamKind).
+	Upstream      map[string]int64
+	UpstreamKinds map[string]int64
+	Upstream429   int64
+	UpstreamTotal int64
+	// Sync is the mirror's own upstream requests of the window, by kind
+	// (backfill, follow, revisit), summed over the replicas' metrics; nil
+	// without the mirror. SyncRefused counts the ones its budget lane held
+	// back (never sent).
+	Sync        map[string]int64
+	SyncRefused int64
 	// Backfill is the upstream requests (both upstreams) from the replicas'
 	// start until every mirror was backfilled, which took BackfillTook; the
-	// other figures count only the dashboards' window after it.
+	// other figures count only the apps' window after it.
 	Backfill     int64
 	BackfillTook time.Duration
-	Mirrored     int64 // client answers served from the mirror (X-Cache: MIRROR)
 }
 
-// upstreamTally counts the requests a simulator answered, by status.
+// ServedPerUpstream is client requests per upstream request of the window.
+func (f economyFigures) ServedPerUpstream() float64 {
+	if f.UpstreamTotal == 0 {
+		return 0
+	}
+	return float64(f.Client.Total().Requests) / float64(f.UpstreamTotal)
+}
+
+// String is the one-line summary logged at the end of the run.
+func (f economyFigures) String() string {
+	c := f.Client.Total()
+	return fmt.Sprintf("%d client requests (%d 2xx), %d upstream requests, %d upstream 429s, p50 %s p99 %s",
+		c.Requests, c.OK, f.UpstreamTotal, f.Upstream429, fmtDuration(c.P50), fmtDuration(c.P99))
+}
+
+// upstreamTally counts the requests a simulator answered, by upstream, by
+// kind and 429s.
 type upstreamTally struct {
 	mu     sync.Mutex
 	counts map[string]int64
+	kinds  map[string]int64
 	s429   int64
+}
+
+func newUpstreamTally() *upstreamTally {
+	return &upstreamTally{counts: make(map[string]int64), kinds: make(map[string]int64)}
 }
 
 func (u *upstreamTally) wrap(name string, h http.Handler) http.Handler {
@@ -61,10 +98,54 @@ func (u *upstreamTally) wrap(name string, h http.Handler) http.Handler {
 		u.mu.Lock()
 		defer u.mu.Unlock()
 		u.counts[name]++
+		u.kinds[upstreamKind(name, r.URL.Path)]++
 		if sw.status == http.StatusTooManyRequests {
 			u.s429++
 		}
 	})
+}
+
+// snapshot returns copies of the counts by upstream and by kind.
+func (u *upstreamTally) snapshot() (counts, kinds map[string]int64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return maps.Clone(u.counts), maps.Clone(u.kinds)
+}
+
+// The kinds of upstream request, from the simulators' paths.
+const (
+	kindCalls     = "Phonewagon calls pages"
+	kindDirectory = "Phonewagon companies/campaigns"
+	kindLogin     = "CallWidget login/refresh"
+	kindLookups   = "CallWidget lookups"
+	kindOther     = "other"
+)
+
+// upstreamKinds are the kinds in the order the report lists them.
+func upstreamKinds() []string {
+	return []string{kindCalls, kindDirectory, kindLogin, kindLookups, kindOther}
+}
+
+// upstreamKind names what a request to upstream at path was for.
+func upstreamKind(upstream, path string) string {
+	switch upstream {
+	case "Phonewagon":
+		switch path {
+		case "/calls":
+			return kindCalls
+		case "/companies", "/campaigns":
+			return kindDirectory
+		}
+	case "CallWidget":
+		rel := strings.TrimPrefix(path, callwidgetsim.BasePath)
+		switch {
+		case rel == "/api-login" || rel == "/refresh-token":
+			return kindLogin
+		case strings.HasPrefix(rel, "/share/"):
+			return kindLookups
+		}
+	}
+	return kindOther
 }
 
 // statusWriter remembers the status written through it.
@@ -78,25 +159,31 @@ func (w *statusWriter) WriteHeader(status int) {
 	w.ResponseWriter.WriteHeader(status)
 }
 
-// runEconomy serves economyTenants tenants' dashboards from economyReplicas
+// Flush passes a streamed answer's flushes on.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// runEconomy serves economyTenants tenants' workload from economyReplicas
 // replicas on one Redis for the run's economy duration, against simulators
 // that enforce Phonewagon's real limit, and counts both sides. With mirror,
-// every account keeps a mirror (default settings): the run starts with the
-// gateways, so the backfill's and the follows' requests are counted with
-// the rest.
-func (r *runner) runEconomy(ctx context.Context, mirror bool) (economyFigures, error) {
-	r.logf("upstream economy (mirror %v): %d tenants × %d dashboards over %d replicas for %v", mirror, economyTenants, economyApps, economyReplicas, r.opts.Economy)
-	tally := &upstreamTally{counts: make(map[string]int64)}
+// every account keeps a mirror (default settings) and the apps start once
+// every account is backfilled.
+func (r *runner) runEconomy(ctx context.Context, workload string, mirror bool) (economyFigures, error) {
+	r.logf("upstream economy (%s, mirror %v): %d tenants over %d replicas for %v", workload, mirror, economyTenants, economyReplicas, r.opts.Economy)
+	tally := newUpstreamTally()
 	tenants, stopUpstreams, err := r.startEconomyUpstreams(ctx, tally)
+	if err != nil {
+		return economyFigures{}, err
+	}
+	defer stopUpstreams()
 	if mirror {
 		for i := range tenants {
 			tenants[i].Mirror = "{}"
 		}
 	}
-	if err != nil {
-		return economyFigures{}, err
-	}
-	defer stopUpstreams()
 	tokens := make([]string, len(tenants))
 	for i, t := range tenants {
 		if tokens[i], err = callerToken(r.jwtSecret, t.ID); err != nil {
@@ -123,12 +210,9 @@ func (r *runner) runEconomy(ctx context.Context, mirror bool) (economyFigures, e
 		replicas = append(replicas, g)
 	}
 
-	// With the mirror, the dashboards start once every account's backfill
-	// is done; the backfill's requests are reported on their own, and the
-	// window counts the follows and revisits with the rest.
-	var before map[string]int64
-	var backfill int64
-	var backfillTook time.Duration
+	fig := economyFigures{Workload: workload, Duration: r.opts.Economy, PerTenantBudget: economyBudget, Mirror: mirror}
+	var before, beforeKinds map[string]int64
+	var syncBefore syncCounts
 	if mirror {
 		began := time.Now()
 		for _, tok := range tokens {
@@ -136,29 +220,39 @@ func (r *runner) runEconomy(ctx context.Context, mirror bool) (economyFigures, e
 				return economyFigures{}, err
 			}
 		}
-		backfillTook = time.Since(began)
-		tally.mu.Lock()
-		before = maps.Clone(tally.counts)
+		fig.BackfillTook = time.Since(began)
+		before, beforeKinds = tally.snapshot()
 		for _, n := range before {
-			backfill += n
+			fig.Backfill += n
 		}
-		tally.mu.Unlock()
-		r.logf("upstream economy: every mirror backfilled in %s with %d upstream requests", backfillTook.Round(time.Second), backfill)
+		if syncBefore, err = scrapeSync(ctx, replicas); err != nil {
+			return economyFigures{}, err
+		}
+		r.logf("upstream economy: every mirror backfilled in %s with %d upstream requests", fig.BackfillTook.Round(time.Second), fig.Backfill)
 	}
-	dash := &dashboards{replicas: replicas, client: &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: economyTenants * economyApps}}}
-	dash.run(ctx, tokens, r.opts.Economy)
-	fig := economyFigures{Duration: r.opts.Economy, PerTenantBudget: economyBudget, Mirror: mirror,
-		ClientRequests: dash.total.Load(), Client2xx: dash.ok.Load(), ClientErrors: dash.failed.Load(),
-		Backfill: backfill, BackfillTook: backfillTook, Mirrored: dash.mirrored.Load()}
-	tally.mu.Lock()
-	defer tally.mu.Unlock()
-	fig.Upstream = make(map[string]int64, len(tally.counts))
-	for name, n := range tally.counts {
+	apps := newEconomyApps(replicas, tokens, workload)
+	apps.run(ctx, r.opts.Economy)
+	fig.Client = apps.tally
+	if mirror {
+		after, err := scrapeSync(ctx, replicas)
+		if err != nil {
+			return economyFigures{}, err
+		}
+		fig.Sync, fig.SyncRefused = after.minus(syncBefore)
+	}
+	counts, kinds := tally.snapshot()
+	fig.Upstream, fig.UpstreamKinds = make(map[string]int64), make(map[string]int64)
+	for name, n := range counts {
 		fig.Upstream[name] = n - before[name]
 		fig.UpstreamTotal += n - before[name]
 	}
+	for kind, n := range kinds {
+		fig.UpstreamKinds[kind] = n - beforeKinds[kind]
+	}
+	tally.mu.Lock()
 	fig.Upstream429 = tally.s429
+	tally.mu.Unlock()
+	r.logf("upstream economy (%s, mirror %v): %s", workload, mirror, fig)
 	return fig, nil
 }
 
@@ -208,93 +302,4 @@ func (r *runner) serveInProcess(ctx context.Context, h http.Handler) (string, fu
 	done := make(chan error, 1)
 	go func() { done <- listenAndServe(sctx, addr, h) }()
 	return "http://" + addr, func() { cancel(); <-done }, nil
-}
-
-// dashboards are the polling apps: each tenant's economyApps dashboards
-// refresh every economyEvery (from a random offset) with the first two
-// pages of recent calls and two lookups, each request sent to the next
-// replica as a round-robin load balancer would.
-type dashboards struct {
-	replicas []*gateway
-	client   *http.Client
-	next     atomic.Uint64
-	total    atomic.Int64
-	ok       atomic.Int64
-	failed   atomic.Int64
-	mirrored atomic.Int64 // answers with X-Cache: MIRROR
-}
-
-func (d *dashboards) run(ctx context.Context, tokens []string, length time.Duration) {
-	ctx, cancel := context.WithTimeout(ctx, length)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, tok := range tokens {
-		for range economyApps {
-			wg.Go(func() { d.poll(ctx, tok) })
-		}
-	}
-	wg.Wait()
-}
-
-func (d *dashboards) poll(ctx context.Context, token string) {
-	wait := time.Duration(rand.Int64N(int64(economyEvery)))
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = economyEvery
-		var page struct {
-			NextCursor *string `json:"next_cursor"`
-		}
-		if d.get(ctx, "/v1/calls?limit=25", token, &page) && page.NextCursor != nil {
-			d.get(ctx, "/v1/calls?limit=25&cursor="+url.QueryEscape(*page.NextCursor), token, nil)
-		}
-		d.get(ctx, "/v1/tags", token, nil)
-		d.get(ctx, "/v1/departments", token, nil)
-	}
-}
-
-// get sends one request to the next replica and counts its outcome; a
-// request cut short by the end of the run is not counted.
-func (d *dashboards) get(ctx context.Context, path, token string, into any) bool {
-	g := d.replicas[d.next.Add(1)%uint64(len(d.replicas))]
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.URL+path, nil)
-	if err != nil {
-		return false
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := d.client.Do(req)
-	if ctx.Err() != nil {
-		if err == nil {
-			resp.Body.Close()
-		}
-		return false
-	}
-	d.total.Add(1)
-	if err != nil {
-		d.failed.Add(1)
-		return false
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return false
-	}
-	if resp.Header.Get("X-Cache") == "MIRROR" {
-		d.mirrored.Add(1)
-	}
-	if into != nil {
-		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
-			d.failed.Add(1)
-			return false
-		}
-	}
-	d.ok.Add(1)
-	return true
-}
-
-// String is the one-line summary logged at the end of the run.
-func (f economyFigures) String() string {
-	return fmt.Sprintf("%d client requests, %d upstream requests, %d upstream 429s", f.ClientRequests, f.UpstreamTotal, f.Upstream429)
 }

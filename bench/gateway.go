@@ -158,6 +158,20 @@ func (g *gateway) warm(ctx context.Context, path, bearer string) ([]byte, error)
 	panic("unreachable")
 }
 
+// checkNoMirror checks that the token's tenant keeps no mirror: GET /v1/sync
+// answers 403 mirror-not-configured, so its reads of /v1/calls can only be
+// cache hits or upstream requests.
+func (g *gateway) checkNoMirror(ctx context.Context, bearer string) error {
+	status, _, body, err := g.get(ctx, "/v1/sync", bearer)
+	switch {
+	case err != nil:
+		return fmt.Errorf("GET /v1/sync: %w", err)
+	case status != http.StatusForbidden || !strings.Contains(string(body), "mirror-not-configured"):
+		return fmt.Errorf("GET /v1/sync: got status %d, want 403 mirror-not-configured: %.200s", status, body)
+	}
+	return nil
+}
+
 // callerToken mints a token of tenant with the read scopes, valid for the
 // whole run.
 func callerToken(secret domain.Secret, tenant string) (string, error) {

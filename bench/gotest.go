@@ -35,6 +35,9 @@ type microResult struct {
 	MBPerSec    float64 // 0 when not reported
 	BytesPerOp  int64
 	AllocsPerOp int64
+	// Extra are the metrics the benchmark reported itself
+	// (b.ReportMetric), by unit; nil when there are none.
+	Extra map[string]float64
 }
 
 // skippedBench is a benchmark that skipped, with its reason.
@@ -63,8 +66,9 @@ func (r *runner) runGoBenchmarks(ctx context.Context) (microResults, error) {
 	return parseGoBench(out.String()), nil
 }
 
-// benchLine matches a result line of go test -bench -benchmem.
-var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) MB/s)?\s+(\d+) B/op\s+(\d+) allocs/op`)
+// benchLine matches a result line of go test -bench: the name (without
+// the -GOMAXPROCS suffix), the iterations, and the value–unit pairs.
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
 
 // skipLine matches the line after "--- SKIP: name" that gives the reason.
 var skipLine = regexp.MustCompile(`^\s*--- SKIP: (\S+)`)
@@ -94,16 +98,44 @@ func parseGoBench(out string) microResults {
 		if m == nil {
 			continue
 		}
-		r := microResult{Package: pkg, Name: m[1]}
-		r.NsPerOp, _ = strconv.ParseFloat(m[2], 64)
-		if m[3] != "" {
-			r.MBPerSec, _ = strconv.ParseFloat(m[3], 64)
+		if r, ok := parseBenchMetrics(pkg, m[1], m[2]); ok {
+			res.Results = append(res.Results, r)
 		}
-		r.BytesPerOp, _ = strconv.ParseInt(m[4], 10, 64)
-		r.AllocsPerOp, _ = strconv.ParseInt(m[5], 10, 64)
-		res.Results = append(res.Results, r)
 	}
 	return res
+}
+
+// parseBenchMetrics reads the "value unit" pairs of a result line; the line
+// counts only when it has ns/op, B/op and allocs/op (-benchmem).
+func parseBenchMetrics(pkg, name, metrics string) (microResult, bool) {
+	r := microResult{Package: pkg, Name: name}
+	f := strings.Fields(metrics)
+	if len(f)%2 != 0 {
+		return r, false
+	}
+	seen := 0
+	for i := 0; i < len(f); i += 2 {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
+			return r, false
+		}
+		switch unit := f[i+1]; unit {
+		case "ns/op":
+			r.NsPerOp, seen = v, seen|1
+		case "B/op":
+			r.BytesPerOp, seen = int64(v), seen|2
+		case "allocs/op":
+			r.AllocsPerOp, seen = int64(v), seen|4
+		case "MB/s":
+			r.MBPerSec = v
+		default:
+			if r.Extra == nil {
+				r.Extra = make(map[string]float64)
+			}
+			r.Extra[unit] = v
+		}
+	}
+	return r, seen == 7
 }
 
 // stripFileLine drops the "file_test.go:12: " prefix of a test log line.

@@ -1,22 +1,25 @@
 // Command bench is `make bench`: it measures Switchboard on this machine and
 // writes the results to docs/BENCHMARKS.md.
 //
-// It runs, in order and within about ten minutes:
+// It runs, in order and within about twenty minutes:
 //
 //   - the testing.B benchmarks of the hot paths (go test -bench, -benchmem);
 //   - load runs with wrk on 127.0.0.1, the server pinned to CPU 0 and wrk to
 //     CPU 1 (taskset), 3 interleaved repetitions at 8 and 64 connections:
 //     a bare net/http server answering the same bytes, the gateway's cache
-//     hit on the in-memory store and on Redis, a cache miss through a
-//     simulated Phonewagon delayed 20 ms, and that upstream called directly;
-//     a GET /v1/calls?limit=100 page (and one filtered by company_id) read
-//     from the call-history mirror on Redis, each against a bare net/http
-//     server answering the same bytes;
+//     hit on the in-memory store, on Redis, and on Redis as one of three
+//     replicas sharing one prefix (the other two idle), a cache miss (no
+//     mirror) through a simulated Phonewagon delayed 20 ms, and that
+//     upstream called directly; a GET /v1/calls?limit=100 page (and one
+//     filtered by company_id) read from the call-history mirror on Redis,
+//     each against a bare net/http server answering the same bytes;
 //   - memory: idle RSS, RSS under 256 connections, and the peak RSS of
 //     GET /v1/calls/export with the sandbox dataset and ten times it;
-//   - upstream economy: three replicas on one Redis serving 20 tenants'
-//     polling dashboards for a minute, then again with every account
-//     mirrored (the mirror's own upstream requests counted);
+//   - upstream economy: three replicas on one Redis serving 20 tenants for a
+//     minute, first their polling dashboards alone, then with report apps
+//     (varied filters and windows, deeper pages) and exports added, each
+//     with the mirror off and then with every account mirrored (the
+//     mirror's own upstream requests counted apart);
 //   - event delay: a live account, a mirror syncing every 5 s and a webhook
 //     endpoint in this process, for at most 90 s: the delay from a call
 //     appearing upstream to its call.created delivery (median, p99).

@@ -5,9 +5,11 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -101,6 +103,9 @@ func (rep *report) writeMicro(b *strings.Builder) {
 		if r.MBPerSec > 0 {
 			ns += fmt.Sprintf(" (%.0f MB/s)", r.MBPerSec)
 		}
+		for _, unit := range slices.Sorted(maps.Keys(r.Extra)) {
+			ns += fmt.Sprintf(" (%.4g %s)", r.Extra[unit], unit)
+		}
 		fmt.Fprintf(b, "| %s | %s | %s | %d | %d |\n", r.Package, r.Name, ns, r.BytesPerOp, r.AllocsPerOp)
 	}
 	for _, s := range rep.Micro.Skipped {
@@ -145,12 +150,18 @@ func (rep *report) writeCommands(b *strings.Builder) {
 	}
 	b.WriteString("# servers: bench is this program (go build -o bench ./bench), gateway is go build ./cmd/gateway.\n")
 	b.WriteString("# Each load run starts its own server and stops it afterwards; their output goes to /dev/null.\n")
-	fmt.Fprintf(b, "taskset -c %d bench upstream -addr 127.0.0.1:$UP -latency 20ms -accounts %d   # Phonewagon simulator, whole matrix\n", loadCPU, missTenants)
+	fmt.Fprintf(b, "taskset -c %d bench upstream -addr 127.0.0.1:$UP -latency 20ms -accounts %d   # Phonewagon simulator, whole matrix (the last account: the mirrored rows)\n", loadCPU, missTenants+1)
 	fmt.Fprintf(b, "taskset -c %d bench baseline -addr 127.0.0.1:$PORT -body hit-body.json      # (a): the body of (b)'s hit\n", serverCPU)
 	fmt.Fprintf(b, "SWITCHBOARD_ADDR=127.0.0.1:$PORT SWITCHBOARD_TENANTS_FILE=load-tenants.yaml \\\n  SWITCHBOARD_JWT_SECRET=$RANDOM_32_BYTES SWITCHBOARD_LOG_LEVEL=info SWITCHBOARD_SHUTDOWN_TIMEOUT=2s \\\n  taskset -c %d gateway 2>/dev/null                                            # (b), (d)\n", serverCPU)
-	b.WriteString("#   (c) adds SWITCHBOARD_REDIS_URL, SWITCHBOARD_REDIS_PREFIX=sbbench:$RANDOM: (deleted afterwards)\n#   and SWITCHBOARD_ENCRYPTION_KEY\n\n")
+	b.WriteString("#   (c) adds SWITCHBOARD_REDIS_URL, SWITCHBOARD_REDIS_PREFIX=sbbench:$RANDOM: (deleted afterwards)\n#   and SWITCHBOARD_ENCRYPTION_KEY\n")
+	fmt.Fprintf(b, "#   (j) is three such gateways on one prefix: %d pinned to CPU %d with wrk (other machines in production),\n", idleReplicas, loadCPU)
+	fmt.Fprintf(b, "#   the measured one to CPU %d; each first GETs %s for every load tenant, then only the measured one takes load\n", serverCPU, hitPath)
+	b.WriteString("#   (d)'s tenants have no mirror block; the run checks GET /v1/sync answers 403 mirror-not-configured\n")
+	fmt.Fprintf(b, "#   (g), (i): a gateway on Redis whose tenant %s has mirror: {} (one prefix for the whole run, backfilled once;\n", mirrorTenant)
+	b.WriteString("#   each run waits for covered_from in GET /v1/sync and checks X-Cache: MIRROR); (f), (h): bench baseline with\n")
+	b.WriteString("#   the body of (g)'s and (i)'s page\n\n")
 	b.WriteString("# load (the cache-hit rows warm the entry first and check that the next request is a HIT)\n")
-	fmt.Fprintf(b, "taskset -c %d wrk -t1 -c{%s} -d%s --timeout 5s --latency -s done.lua \\\n  -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$PORT%s          # (a), (b), (c)\n",
+	fmt.Fprintf(b, "taskset -c %d wrk -t1 -c{%s} -d%s --timeout 5s --latency -s done.lua \\\n  -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$PORT%s          # (a), (b), (c), (j)\n",
 		loadCPU, joinInts(o.Conns), d, hitPath)
 	fmt.Fprintf(b, "taskset -c %d wrk -t1 -c{%s} -d%s --timeout 5s --latency -s miss.lua http://127.0.0.1:$PORT/      # (d)\n", loadCPU, joinInts(o.Conns), d)
 	fmt.Fprintf(b, "taskset -c %d wrk -t1 -c{%s} -d%s --timeout 5s --latency -s direct.lua http://127.0.0.1:$UP/      # (e)\n\n", loadCPU, joinInts(o.Conns), d)
@@ -163,9 +174,8 @@ func (rep *report) writeCommands(b *strings.Builder) {
 	b.WriteString("curl -sS -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$PORT/v1/calls/export > /dev/null\n\n")
 	fmt.Fprintf(b, "# upstream economy: %d gateways (unpinned) with one SWITCHBOARD_REDIS_PREFIX and SWITCHBOARD_ENCRYPTION_KEY;\n", economyReplicas)
 	fmt.Fprintf(b, "#   %d tenants, each a CallWidget login and a Phonewagon account (budget_per_minute: %d) on callwidgetsim and\n", economyTenants, economyBudget)
-	fmt.Fprintf(b, "#   phonewagonsim (in the bench process, +%v, Phonewagon's own limit of 50/min enforced); %d dashboards per tenant,\n", economyLatency, economyApps)
-	fmt.Fprintf(b, "#   each every %v from a random offset, requests round-robin over the replicas:\n", economyEvery)
-	b.WriteString("#   GET /v1/calls?limit=25, GET /v1/calls?limit=25&cursor=<next_cursor>, GET /v1/tags, GET /v1/departments\n```\n\n")
+	fmt.Fprintf(b, "#   phonewagonsim (in the bench process, +%v, Phonewagon's own limit of 50/min enforced); the apps of each\n", economyLatency)
+	b.WriteString("#   workload are described with the economy table; requests round-robin over the replicas.\n```\n\n")
 	fmt.Fprintf(b, "`load-tenants.yaml` has %d tenants `t0`…`t%d`, each with its own Phonewagon account at the simulator,\n", missTenants, missTenants-1)
 	fmt.Fprintf(b, "`budget_per_minute: %d` and `rate_limit_per_minute: 1000000`; the simulator's own limit is 2³⁰ a minute.\n", missBudget)
 	b.WriteString("`done.lua` prints wrk's summary and exact percentiles. `miss.lua` makes every request distinct, so that\n")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -121,7 +122,7 @@ PASS
 		t.Fatalf("got %d results, want %d: %+v", len(got.Results), len(want), got.Results)
 	}
 	for i := range want {
-		if got.Results[i] != want[i] {
+		if !reflect.DeepEqual(got.Results[i], want[i]) {
 			t.Errorf("result %d: got %+v, want %+v", i, got.Results[i], want[i])
 		}
 	}
@@ -130,5 +131,22 @@ PASS
 	}
 	if r, ok := got.find("BenchmarkCacheHit/memory"); !ok || r.AllocsPerOp != 68 {
 		t.Errorf("find: got %+v, %v; want the cache-hit result", r, ok)
+	}
+}
+
+func TestParseGoBenchReadsReportedMetrics(t *testing.T) {
+	out := `pkg: switchboard/internal/upstream/phonewagon
+BenchmarkDecodeCalls-2   	     500	   2437151 ns/op	  33.00 MB/s	        94.01 allocs/record	       100.0 records/op	  779206 B/op	    9401 allocs/op
+BenchmarkNoMem   	     500	   1000 ns/op
+BenchmarkOdd   	     500	   1000 ns/op	  12
+`
+	got := parseGoBench(out)
+	if len(got.Results) != 1 {
+		t.Fatalf("got %d results, want 1 (a line without -benchmem figures is not a result): %+v", len(got.Results), got.Results)
+	}
+	want := microResult{Package: "internal/upstream/phonewagon", Name: "BenchmarkDecodeCalls", NsPerOp: 2437151, MBPerSec: 33,
+		BytesPerOp: 779206, AllocsPerOp: 9401, Extra: map[string]float64{"allocs/record": 94.01, "records/op": 100}}
+	if !reflect.DeepEqual(got.Results[0], want) {
+		t.Errorf("got %+v, want %+v", got.Results[0], want)
 	}
 }

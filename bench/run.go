@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,8 @@ type options struct {
 	RedisURL      string
 	Economy       time.Duration // 0 skips the upstream-economy run
 	Events        time.Duration // length of the event-delay run, at most 90 s (0 skips it)
-	EconomyMirror bool          // run the economy workload a second time with every account mirrored
+	EconomyMirror bool          // run each economy workload a second time with every account mirrored
+	Workloads     []string      // economy workloads to run
 	BenchTime     string        // go test -benchtime; "" skips the testing.B benchmarks
 	Memory        bool
 	Rows          map[string]bool // rows of the load matrix to run
@@ -44,10 +46,11 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.RedisURL, "redis", "redis://127.0.0.1:6379/0", "Redis for the Redis rows and the economy run")
 	fs.DurationVar(&o.Economy, "economy", time.Minute, "length of the upstream-economy run (0 skips it)")
 	fs.DurationVar(&o.Events, "events", time.Minute, "length of the event-delay run, at most 90s (0 skips it)")
-	fs.BoolVar(&o.EconomyMirror, "economy-mirror", true, "run the economy workload again with every account mirrored")
+	fs.BoolVar(&o.EconomyMirror, "economy-mirror", true, "run each economy workload again with every account mirrored")
+	workloads := fs.String("economy-workloads", strings.Join(economyWorkloads(), ","), "comma-separated economy workloads to run (dashboards, apps)")
 	fs.StringVar(&o.BenchTime, "benchtime", "1s", "go test -benchtime of the testing.B benchmarks (empty skips them)")
 	fs.BoolVar(&o.Memory, "memory", true, "measure RSS (idle, 256 connections, export)")
-	rowList := fs.String("rows", strings.Join(rowOrder(), ","), "comma-separated rows of the load matrix to run (a–i)")
+	rowList := fs.String("rows", strings.Join(rowOrder(), ","), "comma-separated rows of the load matrix to run (a–j)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -58,6 +61,16 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 			return o, fmt.Errorf("-rows: unknown row %q", s)
 		}
 		o.Rows[s] = s != ""
+	}
+	for _, s := range strings.Split(*workloads, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !slices.Contains(economyWorkloads(), s) {
+			return o, fmt.Errorf("-economy-workloads: unknown workload %q", s)
+		}
+		o.Workloads = append(o.Workloads, s)
 	}
 	for _, s := range strings.Split(*conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -175,12 +188,16 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	if opts.Economy > 0 && r.redis != nil {
-		if rep.Economy, err = r.runEconomy(ctx, false); err != nil {
-			return err
-		}
-		if opts.EconomyMirror {
-			if rep.EconomyMirror, err = r.runEconomy(ctx, true); err != nil {
-				return err
+		for _, w := range opts.Workloads {
+			for _, mirror := range []bool{false, true} {
+				if mirror && !opts.EconomyMirror {
+					continue
+				}
+				fig, err := r.runEconomy(ctx, w, mirror)
+				if err != nil {
+					return err
+				}
+				rep.Economy = append(rep.Economy, fig)
 			}
 		}
 	}
@@ -229,8 +246,9 @@ func (r *runner) prepareLoad(ctx context.Context) error {
 	tenants := make([]tenantSpec, missTenants)
 	r.tokens = make([]string, missTenants)
 	for i := range tenants {
+		// Mirror "": no mirror, so that every miss of (d) goes upstream.
 		tenants[i] = tenantSpec{ID: "t" + strconv.Itoa(i), PhonewagonURL: r.upstreamURL, ClientID: accountID(i),
-			Budget: missBudget, RateLimit: 1_000_000}
+			Budget: missBudget, RateLimit: 1_000_000, Mirror: ""}
 		if r.tokens[i], err = callerToken(r.jwtSecret, tenants[i].ID); err != nil {
 			return err
 		}
@@ -246,6 +264,11 @@ func (r *runner) prepareLoad(ctx context.Context) error {
 		return err
 	}
 	defer r.stopGateway(g, "")
+	for _, tok := range r.tokens {
+		if err := g.checkNoMirror(ctx, tok); err != nil {
+			return err
+		}
+	}
 	body, err := g.warm(ctx, hitPath, r.tokens[0])
 	if err != nil {
 		return err

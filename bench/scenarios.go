@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 )
@@ -15,11 +16,18 @@ const (
 	rowHitRedis = "c"
 	rowMiss     = "d"
 	rowDirect   = "e"
+	// rowHitRedis3 is the Redis-store hit on one of three replicas sharing
+	// one Redis prefix: the other two started, saw every load tenant and
+	// keep their heartbeats and connections, but take no wrk traffic.
+	rowHitRedis3 = "j"
 )
+
+// idleReplicas is how many replicas beside the measured one row (j) runs.
+const idleReplicas = 2
 
 // rowOrder is the order rows run in within one repetition and appear in.
 func rowOrder() []string {
-	return []string{rowBaseline, rowHitMem, rowHitRedis, rowMiss, rowDirect, rowMirrorBase, rowMirror, rowMirrorCoBase, rowMirrorCo}
+	return []string{rowBaseline, rowHitMem, rowHitRedis, rowHitRedis3, rowMiss, rowDirect, rowMirrorBase, rowMirror, rowMirrorCoBase, rowMirrorCo}
 }
 
 // rowInfo describes a row of the load table.
@@ -33,8 +41,9 @@ func rows() map[string]rowInfo {
 	return map[string]rowInfo{
 		rowBaseline:     {"baseline: bare net/http, same bytes", rowBaseline},
 		rowHitMem:       {"gateway cache hit, in-memory store", rowBaseline},
-		rowHitRedis:     {"gateway cache hit, Redis store", rowBaseline},
-		rowMiss:         {"gateway cache miss, upstream +20 ms", rowDirect},
+		rowHitRedis:     {"gateway cache hit, Redis store, one replica", rowBaseline},
+		rowHitRedis3:    {"gateway cache hit, Redis store, 1 of 3 replicas on one prefix (2 idle)", rowBaseline},
+		rowMiss:         {"gateway cache miss, mirror off, upstream +20 ms", rowDirect},
 		rowDirect:       {"upstream +20 ms, called directly", rowDirect},
 		rowMirrorBase:   {"baseline: bare net/http, same bytes as (g)", rowMirrorBase},
 		rowMirror:       {"mirrored page, limit=100, Redis store", rowMirrorBase},
@@ -99,6 +108,8 @@ func (r *runner) startRow(ctx context.Context, row string) (loadTarget, error) {
 			return loadTarget{}, err
 		}
 		return loadTarget{run: wrkRun{URL: g.URL + hitPath, Header: auth}, stop: stop}, nil
+	case rowHitRedis3:
+		return r.startReplicasRow(ctx)
 	case rowMiss:
 		g, err := r.startGateway(ctx, gatewayConfig{CPU: serverCPU, TenantsFile: r.loadTenants})
 		if err != nil {
@@ -121,6 +132,52 @@ func (r *runner) startRow(ctx context.Context, row string) (loadTarget, error) {
 		return loadTarget{run: wrkRun{URL: r.upstreamURL + "/", Script: script}, stop: func() {}}, nil
 	}
 	return loadTarget{}, fmt.Errorf("unknown row %q", row)
+}
+
+// redisRow reports whether row needs the run's Redis.
+func redisRow(row string) bool {
+	return row == rowHitRedis || row == rowHitRedis3 || mirrorRows(row)
+}
+
+// startReplicasRow starts row (j): idleReplicas gateways pinned with the
+// load generator (other machines in production) and the measured one on
+// the server CPU, all on one fresh Redis prefix. Every replica first asks
+// the hit path for every load tenant, so that each has seen the same
+// tenants (cache fills, budget admissions, token verification) before the
+// run; the measured one then checks its next request is a hit.
+func (r *runner) startReplicasRow(ctx context.Context) (loadTarget, error) {
+	prefix := newPrefix()
+	var started []*gateway
+	stop := func() {
+		for _, g := range started {
+			r.procs.stop(g.child)
+		}
+		r.cleanPrefix(prefix)
+	}
+	for i := range idleReplicas + 1 {
+		cpu := loadCPU
+		if i == idleReplicas {
+			cpu = serverCPU
+		}
+		g, err := r.startGateway(ctx, gatewayConfig{CPU: cpu, TenantsFile: r.loadTenants, RedisPrefix: prefix})
+		if err != nil {
+			stop()
+			return loadTarget{}, err
+		}
+		started = append(started, g)
+		for _, tok := range r.tokens {
+			if status, _, body, err := g.get(ctx, hitPath, tok); err != nil || status != http.StatusOK {
+				stop()
+				return loadTarget{}, fmt.Errorf("replica %d: GET %s: status %d, %v: %.200s", i, hitPath, status, err, body)
+			}
+		}
+	}
+	measured := started[idleReplicas]
+	if _, err := measured.warm(ctx, hitPath, r.tokens[0]); err != nil {
+		stop()
+		return loadTarget{}, err
+	}
+	return loadTarget{run: wrkRun{URL: measured.URL + hitPath, Header: "Authorization: Bearer " + r.tokens[0]}, stop: stop}, nil
 }
 
 // stopGateway stops g and deletes the Redis keys under prefix, if any.
@@ -155,7 +212,7 @@ func (r *runner) runMatrix(ctx context.Context) (map[rowKey][]wrkResult, error) 
 	out := make(map[rowKey][]wrkResult)
 	for rep := 1; rep <= r.opts.Reps; rep++ {
 		for _, row := range rowOrder() {
-			if !r.opts.Rows[row] || ((row == rowHitRedis || mirrorRows(row)) && r.redis == nil) {
+			if !r.opts.Rows[row] || (redisRow(row) && r.redis == nil) {
 				continue
 			}
 			for _, conns := range r.opts.Conns {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -63,4 +64,16 @@ func fmtDuration(d time.Duration) string {
 // fmtMiB renders bytes in MiB with one decimal.
 func fmtMiB(b int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}
+
+// percentile returns the nearest-rank p-quantile (0 < p ≤ 1) of ds: the
+// smallest value at or above which p of the values lie; 0 for none.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	rank := int(math.Ceil(p * float64(len(s))))
+	return s[min(max(rank, 1), len(s))-1]
 }
