@@ -50,24 +50,63 @@ func (s *Server) serveMirrorPage(w http.ResponseWriter, r *http.Request, t *Tena
 			st = fresh
 		}
 	}
-	q.Limit = f.Limit
+	q.Limit, q.Encoded = f.Limit, true
 	pg, err := t.Mirror.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errMirrorRead, err)
 	}
-	list := CallList{Data: nonNil(pg.Calls)}
-	h := w.Header()
+	var next *string
 	if pg.Next != nil {
 		c, err := s.mirrorCursorFor(t, digest, q, *pg.Next)
 		if err != nil {
 			return err
 		}
-		list.NextCursor = &c
-		next := f.canonical(true)
-		next.Set("cursor", c)
-		h.Set("Link", `</v1/calls?`+next.Encode()+`>; rel="next"`)
+		next = &c
+		link := f.canonical(true)
+		link.Set("cursor", c)
+		w.Header().Set("Link", `</v1/calls?`+link.Encode()+`>; rel="next"`)
 	}
-	return writeMirrored(w, r, t, st, list)
+	var body []byte
+	if pg.Records != nil {
+		body, err = callListBody(pg.Records, next)
+	} else { // a mirror that decoded the page all the same
+		body, err = json.Marshal(CallList{Data: nonNil(pg.Calls), NextCursor: next})
+		body = append(body, '\n')
+	}
+	if err != nil {
+		return err
+	}
+	writeMirroredBody(w, r, t, st, body)
+	return nil
+}
+
+// callListBody returns the body json.Marshal gives a CallList (and the
+// newline after it) whose calls encode as records: the records are the
+// calls' JSON as encoding/json writes it, so they are joined as they are.
+func callListBody(records []string, next *string) ([]byte, error) {
+	cursor := []byte("null")
+	if next != nil {
+		var err error
+		if cursor, err = json.Marshal(*next); err != nil {
+			return nil, err
+		}
+	}
+	const head, mid, tail = `{"data":[`, `],"next_cursor":`, "}\n"
+	n := len(head) + len(mid) + len(cursor) + len(tail) + len(records)
+	for _, r := range records {
+		n += len(r)
+	}
+	body := make([]byte, 0, n)
+	body = append(body, head...)
+	for i, r := range records {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, r...)
+	}
+	body = append(body, mid...)
+	body = append(body, cursor...)
+	return append(body, tail...), nil
 }
 
 // writeMirrored answers v, read from the mirror in state st: X-Cache:
@@ -78,7 +117,12 @@ func writeMirrored(w http.ResponseWriter, r *http.Request, t *Tenant, st mirror.
 	if err != nil {
 		return err
 	}
-	body = append(body, '\n')
+	writeMirroredBody(w, r, t, st, append(body, '\n'))
+	return nil
+}
+
+// writeMirroredBody answers body (JSON) as writeMirrored does.
+func writeMirroredBody(w http.ResponseWriter, r *http.Request, t *Tenant, st mirror.State, body []byte) {
 	infoFrom(r.Context()).cache = "MIRROR"
 	setMirrorHeaders(w, t, st)
 	h := w.Header()
@@ -87,13 +131,12 @@ func writeMirrored(w http.ResponseWriter, r *http.Request, t *Tenant, st mirror.
 	h["Cache-Control"] = cacheControlPrivate
 	if inm := r.Header.Get("If-None-Match"); inm != "" && cache.ETagMatches(inm, etag) {
 		w.WriteHeader(http.StatusNotModified)
-		return nil
+		return
 	}
 	h["Content-Type"] = contentTypeJSON
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
-	return nil
 }
 
 // setMirrorHeaders marks an answer read from the mirror: X-Cache: MIRROR,

@@ -34,7 +34,7 @@ const trimBatch = 1000
 // account's keys on one Redis Cluster slot, so each script touches one
 // slot:
 //
-//	calls          hash: id → envelope (where the call is indexed) + record JSON
+//	calls          hash: id → envelope (where the call is indexed) + record
 //	t              sorted set, all scores 0: one sort member per call (store_order.go)
 //	co:<company>   the same, for the calls of one company (query-escaped)
 //	ca:<co>:<name> the same, for one company's campaign (both query-escaped)
@@ -83,12 +83,34 @@ func campaignSuffix(company, campaign string) string {
 	return "ca:" + url.QueryEscape(company) + ":" + url.QueryEscape(campaign)
 }
 
+// recordTag starts the record of an envelope in the current format: the
+// call's canonical record (canonicalRecord), served as is. An envelope
+// written before the tag existed holds its legacyRecord right after the
+// header ('{', never the tag): still read (decoded, then encoded), and
+// rewritten in the current format by the next upsert of the call, which
+// reports it unchanged when only the format differs.
+const recordTag = '='
+
 // envelope is the hash value of c (see luaCommon).
 func envelope(c domain.Call) (string, error) {
 	rec, err := canonicalRecord(c)
 	if err != nil {
 		return "", err
 	}
+	return envelopeOf(c, string(recordTag)+string(rec)), nil
+}
+
+// legacyEnvelope is the hash value a store of the first format held for c.
+func legacyEnvelope(c domain.Call) (string, error) {
+	rec, err := legacyRecord(c)
+	if err != nil {
+		return "", err
+	}
+	return envelopeOf(c, string(rec)), nil
+}
+
+// envelopeOf is the envelope holding record for c: its header then record.
+func envelopeOf(c domain.Call, record string) string {
 	var co, ca string
 	if company := orEmpty(c.CompanyID); company != "" {
 		co = companySuffix(company)
@@ -97,32 +119,57 @@ func envelope(c domain.Call) (string, error) {
 		}
 	}
 	var b strings.Builder
+	b.Grow(len(record) + 64)
 	for _, f := range []string{sortMember(callKey(c)), co, ca} {
 		b.WriteString(strconv.Itoa(len(f)))
 		b.WriteByte(':')
 		b.WriteString(f)
 	}
-	b.Write(rec)
-	return b.String(), nil
+	b.WriteString(record)
+	return b.String()
 }
 
+// errCorruptEnvelope reports a hash value no envelope function wrote.
+var errCorruptEnvelope = errors.New("mirror: corrupt record envelope")
+
 // openEnvelope returns the header fields of an envelope (sort member,
-// company index suffix, campaign index suffix) and its record JSON.
-func openEnvelope(env string) (header [3]string, record []byte, err error) {
+// company index suffix, campaign index suffix) and its record as stored
+// (see recordTag; recordJSON reads it).
+func openEnvelope(env string) (header [3]string, record string, err error) {
 	pos := 0
 	for i := range header {
 		c := strings.IndexByte(env[pos:], ':')
 		if c < 0 {
-			return header, nil, errors.New("mirror: corrupt record envelope")
+			return header, "", errCorruptEnvelope
 		}
 		n, err := strconv.Atoi(env[pos : pos+c])
 		if err != nil || n < 0 || pos+c+1+n > len(env) {
-			return header, nil, errors.New("mirror: corrupt record envelope")
+			return header, "", errCorruptEnvelope
 		}
 		header[i] = env[pos+c+1 : pos+c+1+n]
 		pos += c + 1 + n
 	}
-	return header, []byte(env[pos:]), nil
+	return header, env[pos:], nil
+}
+
+// isLegacyEnvelope reports whether env holds a record of the first format.
+func isLegacyEnvelope(env string) bool {
+	_, rec, err := openEnvelope(env)
+	return err == nil && (rec == "" || rec[0] != recordTag)
+}
+
+// canonicalJSON returns the canonical record of an envelope's record: the
+// record itself, or a legacy record decoded and encoded again.
+func canonicalJSON(record string) (string, error) {
+	if record != "" && record[0] == recordTag {
+		return record[1:], nil
+	}
+	c, err := decodeRecord([]byte(record))
+	if err != nil {
+		return "", err
+	}
+	b, err := canonicalRecord(c)
+	return string(b), err
 }
 
 // fencedResult turns a script's -1 into ErrFenced.
@@ -170,10 +217,10 @@ func indexKeys(base string, fixed []string, envelopes ...any) []string {
 
 // Upsert implements Store: the held envelopes are read (one round trip)
 // to declare the index keys they name, then one script writes the batch.
+// A call held in the first format is given its legacy envelope too, for
+// the script to tell a change of format from a change of the call.
 func (s *RedisStore) Upsert(ctx context.Context, account string, fence int64, calls []domain.Call) ([]Change, error) {
 	b := s.base(account)
-	args := make([]any, 0, 2+2*len(calls))
-	args = append(args, fence, b)
 	ids := make([]string, len(calls))
 	envs := make([]any, 0, 2*len(calls))
 	for i, c := range calls {
@@ -182,10 +229,10 @@ func (s *RedisStore) Upsert(ctx context.Context, account string, fence int64, ca
 			return nil, err
 		}
 		ids[i] = c.ID
-		args = append(args, c.ID, env)
 		envs = append(envs, env)
 	}
 	fixed := []string{b + "lease", b + "calls", b + "t"}
+	legacy := make([]string, len(calls)) // computed when first needed
 	for range maxMovedRetries {
 		held := []any{}
 		if len(ids) > 0 {
@@ -193,6 +240,22 @@ func (s *RedisStore) Upsert(ctx context.Context, account string, fence int64, ca
 			if held, err = s.rdb.HMGet(ctx, b+"calls", ids...).Result(); err != nil {
 				return nil, fmt.Errorf("mirror: upsert: %w", err)
 			}
+		}
+		args := make([]any, 0, 2+3*len(calls))
+		args = append(args, fence, b)
+		for i, c := range calls {
+			var alt string
+			if old, _ := held[i].(string); old != "" && isLegacyEnvelope(old) {
+				if legacy[i] == "" {
+					env, err := legacyEnvelope(c)
+					if err != nil {
+						return nil, err
+					}
+					legacy[i] = env
+				}
+				alt = legacy[i]
+			}
+			args = append(args, ids[i], envs[i], alt)
 		}
 		keys := indexKeys(b, fixed, append(held, envs...)...)
 		res, err := luaUpsert.Run(ctx, s.rdb, keys, args...).Result()
@@ -236,7 +299,10 @@ func (s *RedisStore) Get(ctx context.Context, account, id string) (domain.Call, 
 	if err != nil {
 		return domain.Call{}, false, err
 	}
-	c, err := decodeRecord(rec)
+	if rec != "" && rec[0] == recordTag {
+		rec = rec[1:]
+	}
+	c, err := decodeRecord([]byte(rec))
 	return c, err == nil, err
 }
 
@@ -265,19 +331,28 @@ func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, 
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Page{}, fmt.Errorf("mirror: query: %w", err)
 	}
-	records := make([][]byte, 0, len(res))
+	records := make([]string, 0, min(len(res), q.Limit))
+	var member, last string // the sort member of the last record read; of the page's last
 	for _, v := range res {
 		env, ok := v.(string)
 		if !ok {
 			continue // an index entry without its record: never written so
 		}
-		_, rec, err := openEnvelope(env)
+		if len(records) == q.Limit {
+			last = member
+			break
+		}
+		h, rec, err := openEnvelope(env)
+		if err == nil {
+			rec, err = canonicalJSON(rec)
+		}
 		if err != nil {
 			return Page{}, err
 		}
 		records = append(records, rec)
+		member = h[0]
 	}
-	return recordsPage(records, q.Limit)
+	return storedPage(q, records, last)
 }
 
 // Count implements Store.
