@@ -46,8 +46,8 @@ const trimBatch = 1000
 //
 // Every write is a Lua script that first checks the fence against the
 // lease (Upsert and Trim read the held envelopes first, to declare every
-// key their script touches); a Query is one script (one round trip) that
-// walks the chosen index and returns the records.
+// key their script touches); a Query reads the chosen index, then the
+// records (see Query).
 type RedisStore struct {
 	rdb    redis.Cmdable
 	prefix string
@@ -306,18 +306,31 @@ func (s *RedisStore) Get(ctx context.Context, account, id string) (domain.Call, 
 	return c, err == nil, err
 }
 
-// Query implements Store in one round trip (luaQuery).
+// optimisticReads is how many times Query reads a page with two plain
+// commands before it reads it with luaQuery instead (see Query).
+const optimisticReads = 3
+
+// Query implements Store. It reads the page's members from the index, then
+// their envelopes (two round trips): Redis answers these at a small
+// fraction of what a script costs it, which must bring every record into
+// Lua and out again. The read is kept when no call of it moved, left the
+// index or was dropped between the two commands, so that it is the page
+// the index held when the first ran, the records maybe updated since in
+// place (a call whose position or index changed is detected by its
+// envelope's header); otherwise it is read again, and after
+// optimisticReads such reads in one script (luaQuery, one round trip),
+// atomically.
 func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, error) {
 	if err := checkStoreQuery(q); err != nil {
 		return Page{}, err
 	}
 	b := s.base(account)
-	index := b + "t"
+	index, field := b+"t", 0
 	switch {
 	case q.CampaignName != "":
-		index = b + campaignSuffix(q.CompanyID, q.CampaignName)
+		index, field = b+campaignSuffix(q.CompanyID, q.CampaignName), 2
 	case q.CompanyID != "":
-		index = b + companySuffix(q.CompanyID)
+		index, field = b+companySuffix(q.CompanyID), 1
 	}
 	upper, lower := memberBounds(q)
 	maxBound, minBound := "+", "-"
@@ -327,32 +340,72 @@ func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, 
 	if lower != "" {
 		minBound = "[" + lower
 	}
-	res, err := luaQuery.Run(ctx, s.rdb, []string{index, b + "calls"}, maxBound, minBound, q.Limit+1).Slice()
+	for range optimisticReads {
+		members, err := s.rdb.ZRevRangeByLex(ctx, index, &redis.ZRangeBy{Max: maxBound, Min: minBound, Count: int64(q.Limit + 1)}).Result()
+		if err != nil {
+			return Page{}, fmt.Errorf("mirror: query: %w", err)
+		}
+		if len(members) == 0 {
+			return storedPage(q, []string{}, "")
+		}
+		ids := make([]string, len(members))
+		for i, m := range members {
+			ids[i] = idOfMember(m)
+		}
+		envs, err := s.rdb.HMGet(ctx, b+"calls", ids...).Result()
+		if err != nil {
+			return Page{}, fmt.Errorf("mirror: query: %w", err)
+		}
+		check := func(i int, h [3]string) bool {
+			return h[0] == members[i] && (field == 0 || b+h[field] == index)
+		}
+		if p, ok, err := envelopesPage(q, envs, check); err != nil || ok {
+			return p, err
+		}
+	}
+	envs, err := luaQuery.Run(ctx, s.rdb, []string{index, b + "calls"}, maxBound, minBound, q.Limit+1).Slice()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Page{}, fmt.Errorf("mirror: query: %w", err)
 	}
-	records := make([]string, 0, min(len(res), q.Limit))
+	p, _, err := envelopesPage(q, envs, nil)
+	return p, err
+}
+
+// envelopesPage makes the page of q from the envelopes read for it (up to
+// q.Limit+1, in serving order; nil for an index entry without its record).
+// With check, every envelope must be there and pass it (given its position
+// and header), else ok is false; without, missing envelopes are skipped
+// (an atomic read: never written so).
+func envelopesPage(q Query, envs []any, check func(i int, header [3]string) bool) (p Page, ok bool, err error) {
+	records := make([]string, 0, min(len(envs), q.Limit))
 	var member, last string // the sort member of the last record read; of the page's last
-	for _, v := range res {
-		env, ok := v.(string)
-		if !ok {
-			continue // an index entry without its record: never written so
+	for i, v := range envs {
+		env, present := v.(string)
+		if !present {
+			if check != nil {
+				return Page{}, false, nil
+			}
+			continue
+		}
+		h, rec, err := openEnvelope(env)
+		if err != nil {
+			return Page{}, false, err
+		}
+		if check != nil && !check(i, h) {
+			return Page{}, false, nil
 		}
 		if len(records) == q.Limit {
 			last = member
 			break
 		}
-		h, rec, err := openEnvelope(env)
-		if err == nil {
-			rec, err = canonicalJSON(rec)
-		}
-		if err != nil {
-			return Page{}, err
+		if rec, err = canonicalJSON(rec); err != nil {
+			return Page{}, false, err
 		}
 		records = append(records, rec)
 		member = h[0]
 	}
-	return storedPage(q, records, last)
+	p, err = storedPage(q, records, last)
+	return p, err == nil, err
 }
 
 // Count implements Store.
