@@ -51,7 +51,10 @@ func (h *beforeCommand) ProcessPipelineHook(next redis.ProcessPipelineHook) redi
 func TestARedisPageReadWhileCallsChangeIsThePageAfterTheChange(t *testing.T) {
 	ctx := context.Background()
 	history := suiteHistory()
-	moveTime := func(c domain.Call) domain.Call { c.StartedAt = suitePtr(histNow.Add(-time.Hour - time.Second)); return c }
+	moveTime := func(c domain.Call) domain.Call {
+		c.StartedAt = suitePtr(histNow.Add(-time.Hour - time.Second))
+		return c
+	}
 	moveCompany := func(c domain.Call) domain.Call { c.CompanyID = suitePtr("1003"); return c }
 	for _, tc := range []struct {
 		name  string
