@@ -50,7 +50,7 @@ type Page struct {
 	// Records holds, for an Encoded query, each call's JSON exactly as the
 	// API serves it: the bytes encoding/json writes for the domain.Call that
 	// Calls would hold, so that joining them gives the body a decoded page
-	// would have. They are shared with the store: never modify them.
+	// would have (the memory store shares its held strings; nothing copies).
 	Records []string
 	Next    *Key
 }

@@ -134,7 +134,7 @@ var errCorruptEnvelope = errors.New("mirror: corrupt record envelope")
 
 // openEnvelope returns the header fields of an envelope (sort member,
 // company index suffix, campaign index suffix) and its record as stored
-// (see recordTag; recordJSON reads it).
+// (see recordTag; canonicalJSON reads it).
 func openEnvelope(env string) (header [3]string, record string, err error) {
 	pos := 0
 	for i := range header {
