@@ -36,13 +36,23 @@ type Query struct {
 	After *Key
 	// Limit is the page size, 1..1000.
 	Limit int
+	// Encoded asks for the calls as stored, in Page.Records, instead of
+	// decoded into Page.Calls: a page served as JSON needs no decoding and
+	// encoding again.
+	Encoded bool
 }
 
 // Page is one page of mirrored calls in serving order; Next is the key to
 // pass as After for the following page, nil on the last one.
 type Page struct {
+	// Calls holds the calls of a query that is not Encoded.
 	Calls []domain.Call
-	Next  *Key
+	// Records holds, for an Encoded query, each call's JSON exactly as the
+	// API serves it: the bytes encoding/json writes for the domain.Call that
+	// Calls would hold, so that joining them gives the body a decoded page
+	// would have (the memory store shares its held strings; nothing copies).
+	Records []string
+	Next    *Key
 }
 
 // Change says what an upsert did with one call.
@@ -92,7 +102,8 @@ type Store interface {
 	// Get returns one call by id.
 	Get(ctx context.Context, account, id string) (domain.Call, bool, error)
 	// Query returns one page in serving order, in a bounded number of
-	// round trips whatever the history's size.
+	// round trips whatever the history's size: decoded calls, or their
+	// JSON when q.Encoded.
 	Query(ctx context.Context, account string, q Query) (Page, error)
 	// Count returns the number of calls held.
 	Count(ctx context.Context, account string) (int, error)

@@ -103,11 +103,13 @@ func compareIDsForTest(a, b string) int {
 	return strings.Compare(a, b)
 }
 
+// suiteMillis is the start time c sorts by: a call without one, or one
+// before 1970, as 0.
 func suiteMillis(c domain.Call) int64 {
 	if c.StartedAt == nil {
 		return 0
 	}
-	return c.StartedAt.UnixMilli()
+	return max(c.StartedAt.UnixMilli(), 0)
 }
 
 // expectedOrder returns the ids of the calls of history q selects, in
@@ -162,4 +164,42 @@ func (c *leaseClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+}
+
+// hostileCalls returns calls whose JSON is as awkward as the upstream's
+// records get once normalized: a dozen calls in one second (ids crossing a
+// digit count), every optional member null, empty strings, text that
+// encoding/json escapes (quotes, backslashes, HTML, control characters,
+// U+2028) or that is not UTF-8 at all, non-ASCII names, a literal "\ufffd",
+// start times with nanoseconds in another zone, none, and before 1970.
+func hostileCalls() []domain.Call {
+	texts := []string{
+		`O"Brien \ "sale":null,"x":1 {}`,
+		"<script>alert('&')</script>",
+		"Zoë Ñandú 名前 👋",
+		"line\u2028sep\u2029para\ttab\x00nul\x1fus",
+		"not utf-8: \xff\xfe\xc3",
+		`a literal \ufffd and \\`,
+		"",
+	}
+	var out []domain.Call
+	for i := range 12 {
+		c := suiteCall(suiteItoa(9995+i), histNow, suiteCompanies[i%2], texts[i%len(texts)])
+		c.ContactName = suitePtr(texts[(i+1)%len(texts)])
+		c.Attribution.Keyword = suitePtr(texts[(i+2)%len(texts)])
+		c.Attribution.UTM.Campaign = suitePtr(texts[(i+3)%len(texts)])
+		if i%3 == 0 {
+			c.DurationSeconds = suitePtr(int64(i * 1_000_000_007))
+			c.FirstTimeCaller = suitePtr(i%2 == 0)
+		}
+		out = append(out, c)
+	}
+	bare := domain.Call{ID: "bare", Source: domain.SourcePhonewagon} // every optional member null
+	out = append(out, bare)
+	nanos := suiteCall("9001", histNow.Add(-1500*time.Millisecond+123456789).In(time.FixedZone("", 5*3600+1800)), "1001", texts[4])
+	nanos.SID, nanos.Status = suitePtr(""), nil
+	out = append(out, nanos)
+	out = append(out, suiteCall("9002", time.Time{}, "1002", texts[2]))
+	out = append(out, suiteCall("9003", time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC), "1002", texts[0]))
+	return out
 }

@@ -1,7 +1,6 @@
 package mirror
 
 import (
-	"bytes"
 	"context"
 	"slices"
 	"sync"
@@ -42,9 +41,10 @@ type memAccount struct {
 	followed  int64
 }
 
-// memCall is a held call: its canonical record and where it is indexed.
+// memCall is a held call: its canonical record (never modified: pages
+// share it) and where it is indexed.
 type memCall struct {
-	record   []byte
+	record   string
 	member   string
 	company  string // "" when not in a company index
 	campaign string // "" when not in a campaign index
@@ -100,7 +100,7 @@ func (s *MemoryStore) Upsert(_ context.Context, account string, fence int64, cal
 		if err != nil {
 			return nil, err
 		}
-		held[i] = memCall{record: rec, member: sortMember(callKey(c))}
+		held[i] = memCall{record: string(rec), member: sortMember(callKey(c))}
 		if held[i].company = orEmpty(c.CompanyID); held[i].company != "" {
 			held[i].campaign = orEmpty(c.Campaign.Name)
 		}
@@ -115,7 +115,7 @@ func (s *MemoryStore) Upsert(_ context.Context, account string, fence int64, cal
 	for i, c := range calls {
 		old, ok := a.calls[c.ID]
 		switch {
-		case ok && bytes.Equal(old.record, held[i].record):
+		case ok && old.record == held[i].record:
 			out[i] = Unchanged
 			continue
 		case ok:
@@ -187,7 +187,7 @@ func (s *MemoryStore) Get(_ context.Context, account, id string) (domain.Call, b
 	if !ok {
 		return domain.Call{}, false, nil
 	}
-	call, err := decodeRecord(c.record)
+	call, err := decodeRecord([]byte(c.record))
 	return call, err == nil, err
 }
 
@@ -211,33 +211,42 @@ func (s *MemoryStore) Query(_ context.Context, account string, q Query) (Page, e
 	if upper != "" {
 		end, _ = slices.BinarySearch(index, upper) // first member >= upper
 	}
-	records := make([][]byte, 0, q.Limit+1)
-	for i := end - 1; i >= 0 && len(records) <= q.Limit && index[i] >= lower; i-- {
+	records := make([]string, 0, min(q.Limit, end))
+	var last string // the member of the page's last call, when more match
+	for i := end - 1; i >= 0 && index[i] >= lower; i-- {
+		if len(records) == q.Limit {
+			last = index[i+1]
+			break
+		}
 		records = append(records, a.calls[idOfMember(index[i])].record)
 	}
 	s.mu.Unlock()
-	return recordsPage(records, q.Limit)
+	return storedPage(q, records, last)
 }
 
-// recordsPage decodes the records read for a page (up to limit+1 of them, the
-// extra one only telling that more match).
-func recordsPage(records [][]byte, limit int) (Page, error) {
+// storedPage makes the page of records, each call's canonical record in
+// serving order; last is the sort member of the last of them when more
+// calls match (the page's next key), "" when none does.
+func storedPage(q Query, records []string, last string) (Page, error) {
 	var p Page
-	more := len(records) > limit
-	if more {
-		records = records[:limit]
+	if last != "" {
+		k, err := keyOfMember(last)
+		if err != nil {
+			return Page{}, err
+		}
+		p.Next = &k
+	}
+	if q.Encoded {
+		p.Records = records
+		return p, nil
 	}
 	p.Calls = make([]domain.Call, len(records))
 	for i, r := range records {
-		c, err := decodeRecord(r)
+		c, err := decodeRecord([]byte(r))
 		if err != nil {
 			return Page{}, err
 		}
 		p.Calls[i] = c
-	}
-	if more {
-		k := callKey(p.Calls[len(p.Calls)-1])
-		p.Next = &k
 	}
 	return p, nil
 }

@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,13 +136,32 @@ func checkStoreQuery(q Query) error {
 	return nil
 }
 
-// canonicalRecord returns the normalized record a store holds for c and compares
-// to detect a change: its JSON with the start time in UTC and without the
-// members that are null (most of a call's attribution is; leaving them out
-// saves about a third of the record, and decoding gives nil for them all
-// the same). encoding/json writes struct fields in declaration order, so
-// equal records give equal bytes.
+// canonicalRecord returns the normalized record a store holds for c, compares
+// to detect a change, and serves as is: the JSON GET /v1/calls serves for
+// the call, with the start time in UTC. encoding/json writes struct fields
+// in declaration order, so equal calls give equal bytes, and the record is
+// a fixed point of decoding and encoding again (what a page read from the
+// store and encoded would hold): the one encoding that is not — bytes that
+// are not UTF-8, which encoding/json writes as the escape \ufffd and reads
+// back as U+FFFD, written raw the next time — is resolved by encoding the
+// decoded call once more.
 func canonicalRecord(c domain.Call) ([]byte, error) {
+	b, err := marshalCall(c)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Contains(b, []byte(`\ufffd`)) {
+		return b, nil
+	}
+	d, err := decodeRecord(b)
+	if err != nil {
+		return nil, err
+	}
+	return marshalCall(d)
+}
+
+// marshalCall encodes c with its start time in UTC.
+func marshalCall(c domain.Call) ([]byte, error) {
 	if c.StartedAt != nil {
 		t := c.StartedAt.UTC()
 		c.StartedAt = &t
@@ -149,6 +169,17 @@ func canonicalRecord(c domain.Call) ([]byte, error) {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("mirror: encode call %q: %w", c.ID, err)
+	}
+	return b, nil
+}
+
+// legacyRecord returns the record a store of the first format held for c:
+// its JSON (encoded once) without the members that are null. A RedisStore
+// may still hold such records (see envelope); they are read by decoding.
+func legacyRecord(c domain.Call) ([]byte, error) {
+	b, err := marshalCall(c)
+	if err != nil {
+		return nil, err
 	}
 	return stripNulls(b), nil
 }
@@ -196,7 +227,7 @@ func endOfString(b []byte, i int) int {
 	return len(b)
 }
 
-// decodeRecord reads a record written by canonicalRecord.
+// decodeRecord reads a record written by canonicalRecord or legacyRecord.
 func decodeRecord(b []byte) (domain.Call, error) {
 	var c domain.Call
 	if err := json.Unmarshal(b, &c); err != nil {
@@ -241,4 +272,16 @@ func idOfMember(m string) string {
 		return m[14:]
 	}
 	return ""
+}
+
+// keyOfMember returns the key a member encodes.
+func keyOfMember(m string) (Key, error) {
+	if len(m) < 14 {
+		return Key{}, fmt.Errorf("mirror: corrupt sort member %q", m)
+	}
+	ms, err := strconv.ParseInt(m[:13], 10, 64)
+	if err != nil {
+		return Key{}, fmt.Errorf("mirror: corrupt sort member %q", m)
+	}
+	return Key{StartedAt: ms, ID: idOfMember(m)}, nil
 }

@@ -34,7 +34,7 @@ const trimBatch = 1000
 // account's keys on one Redis Cluster slot, so each script touches one
 // slot:
 //
-//	calls          hash: id → envelope (where the call is indexed) + record JSON
+//	calls          hash: id → envelope (where the call is indexed) + record
 //	t              sorted set, all scores 0: one sort member per call (store_order.go)
 //	co:<company>   the same, for the calls of one company (query-escaped)
 //	ca:<co>:<name> the same, for one company's campaign (both query-escaped)
@@ -46,8 +46,8 @@ const trimBatch = 1000
 //
 // Every write is a Lua script that first checks the fence against the
 // lease (Upsert and Trim read the held envelopes first, to declare every
-// key their script touches); a Query is one script (one round trip) that
-// walks the chosen index and returns the records.
+// key their script touches); a Query reads the chosen index, then the
+// records (see Query).
 type RedisStore struct {
 	rdb    redis.Cmdable
 	prefix string
@@ -83,12 +83,34 @@ func campaignSuffix(company, campaign string) string {
 	return "ca:" + url.QueryEscape(company) + ":" + url.QueryEscape(campaign)
 }
 
+// recordTag starts the record of an envelope in the current format: the
+// call's canonical record (canonicalRecord), served as is. An envelope
+// written before the tag existed holds its legacyRecord right after the
+// header ('{', never the tag): still read (decoded, then encoded), and
+// rewritten in the current format by the next upsert of the call, which
+// reports it unchanged when only the format differs.
+const recordTag = '='
+
 // envelope is the hash value of c (see luaCommon).
 func envelope(c domain.Call) (string, error) {
 	rec, err := canonicalRecord(c)
 	if err != nil {
 		return "", err
 	}
+	return envelopeOf(c, string(recordTag)+string(rec)), nil
+}
+
+// legacyEnvelope is the hash value a store of the first format held for c.
+func legacyEnvelope(c domain.Call) (string, error) {
+	rec, err := legacyRecord(c)
+	if err != nil {
+		return "", err
+	}
+	return envelopeOf(c, string(rec)), nil
+}
+
+// envelopeOf is the envelope holding record for c: its header then record.
+func envelopeOf(c domain.Call, record string) string {
 	var co, ca string
 	if company := orEmpty(c.CompanyID); company != "" {
 		co = companySuffix(company)
@@ -97,32 +119,57 @@ func envelope(c domain.Call) (string, error) {
 		}
 	}
 	var b strings.Builder
+	b.Grow(len(record) + 64)
 	for _, f := range []string{sortMember(callKey(c)), co, ca} {
 		b.WriteString(strconv.Itoa(len(f)))
 		b.WriteByte(':')
 		b.WriteString(f)
 	}
-	b.Write(rec)
-	return b.String(), nil
+	b.WriteString(record)
+	return b.String()
 }
 
+// errCorruptEnvelope reports a hash value no envelope function wrote.
+var errCorruptEnvelope = errors.New("mirror: corrupt record envelope")
+
 // openEnvelope returns the header fields of an envelope (sort member,
-// company index suffix, campaign index suffix) and its record JSON.
-func openEnvelope(env string) (header [3]string, record []byte, err error) {
+// company index suffix, campaign index suffix) and its record as stored
+// (see recordTag; canonicalJSON reads it).
+func openEnvelope(env string) (header [3]string, record string, err error) {
 	pos := 0
 	for i := range header {
 		c := strings.IndexByte(env[pos:], ':')
 		if c < 0 {
-			return header, nil, errors.New("mirror: corrupt record envelope")
+			return header, "", errCorruptEnvelope
 		}
 		n, err := strconv.Atoi(env[pos : pos+c])
 		if err != nil || n < 0 || pos+c+1+n > len(env) {
-			return header, nil, errors.New("mirror: corrupt record envelope")
+			return header, "", errCorruptEnvelope
 		}
 		header[i] = env[pos+c+1 : pos+c+1+n]
 		pos += c + 1 + n
 	}
-	return header, []byte(env[pos:]), nil
+	return header, env[pos:], nil
+}
+
+// isLegacyEnvelope reports whether env holds a record of the first format.
+func isLegacyEnvelope(env string) bool {
+	_, rec, err := openEnvelope(env)
+	return err == nil && (rec == "" || rec[0] != recordTag)
+}
+
+// canonicalJSON returns the canonical record of an envelope's record: the
+// record itself, or a legacy record decoded and encoded again.
+func canonicalJSON(record string) (string, error) {
+	if record != "" && record[0] == recordTag {
+		return record[1:], nil
+	}
+	c, err := decodeRecord([]byte(record))
+	if err != nil {
+		return "", err
+	}
+	b, err := canonicalRecord(c)
+	return string(b), err
 }
 
 // fencedResult turns a script's -1 into ErrFenced.
@@ -170,10 +217,10 @@ func indexKeys(base string, fixed []string, envelopes ...any) []string {
 
 // Upsert implements Store: the held envelopes are read (one round trip)
 // to declare the index keys they name, then one script writes the batch.
+// A call held in the first format is given its legacy envelope too, for
+// the script to tell a change of format from a change of the call.
 func (s *RedisStore) Upsert(ctx context.Context, account string, fence int64, calls []domain.Call) ([]Change, error) {
 	b := s.base(account)
-	args := make([]any, 0, 2+2*len(calls))
-	args = append(args, fence, b)
 	ids := make([]string, len(calls))
 	envs := make([]any, 0, 2*len(calls))
 	for i, c := range calls {
@@ -182,10 +229,10 @@ func (s *RedisStore) Upsert(ctx context.Context, account string, fence int64, ca
 			return nil, err
 		}
 		ids[i] = c.ID
-		args = append(args, c.ID, env)
 		envs = append(envs, env)
 	}
 	fixed := []string{b + "lease", b + "calls", b + "t"}
+	legacy := make([]string, len(calls)) // computed when first needed
 	for range maxMovedRetries {
 		held := []any{}
 		if len(ids) > 0 {
@@ -193,6 +240,22 @@ func (s *RedisStore) Upsert(ctx context.Context, account string, fence int64, ca
 			if held, err = s.rdb.HMGet(ctx, b+"calls", ids...).Result(); err != nil {
 				return nil, fmt.Errorf("mirror: upsert: %w", err)
 			}
+		}
+		args := make([]any, 0, 2+3*len(calls))
+		args = append(args, fence, b)
+		for i, c := range calls {
+			var alt string
+			if old, _ := held[i].(string); old != "" && isLegacyEnvelope(old) {
+				if legacy[i] == "" {
+					env, err := legacyEnvelope(c)
+					if err != nil {
+						return nil, err
+					}
+					legacy[i] = env
+				}
+				alt = legacy[i]
+			}
+			args = append(args, ids[i], envs[i], alt)
 		}
 		keys := indexKeys(b, fixed, append(held, envs...)...)
 		res, err := luaUpsert.Run(ctx, s.rdb, keys, args...).Result()
@@ -236,22 +299,38 @@ func (s *RedisStore) Get(ctx context.Context, account, id string) (domain.Call, 
 	if err != nil {
 		return domain.Call{}, false, err
 	}
-	c, err := decodeRecord(rec)
+	if rec != "" && rec[0] == recordTag {
+		rec = rec[1:]
+	}
+	c, err := decodeRecord([]byte(rec))
 	return c, err == nil, err
 }
 
-// Query implements Store in one round trip (luaQuery).
+// optimisticReads is how many times Query reads a page with two plain
+// commands before it reads it with luaQuery instead (see Query).
+const optimisticReads = 3
+
+// Query implements Store. It reads the page's members from the index, then
+// their envelopes (two round trips): Redis answers these at a small
+// fraction of what a script costs it, which must bring every record into
+// Lua and out again. The read is kept when no call of it moved, left the
+// index or was dropped between the two commands, so that it is the page
+// the index held when the first ran, the records maybe updated since in
+// place (a call whose position or index changed is detected by its
+// envelope's header); otherwise it is read again, and after
+// optimisticReads such reads in one script (luaQuery, one round trip),
+// atomically.
 func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, error) {
 	if err := checkStoreQuery(q); err != nil {
 		return Page{}, err
 	}
 	b := s.base(account)
-	index := b + "t"
+	index, field := b+"t", 0
 	switch {
 	case q.CampaignName != "":
-		index = b + campaignSuffix(q.CompanyID, q.CampaignName)
+		index, field = b+campaignSuffix(q.CompanyID, q.CampaignName), 2
 	case q.CompanyID != "":
-		index = b + companySuffix(q.CompanyID)
+		index, field = b+companySuffix(q.CompanyID), 1
 	}
 	upper, lower := memberBounds(q)
 	maxBound, minBound := "+", "-"
@@ -261,23 +340,72 @@ func (s *RedisStore) Query(ctx context.Context, account string, q Query) (Page, 
 	if lower != "" {
 		minBound = "[" + lower
 	}
-	res, err := luaQuery.Run(ctx, s.rdb, []string{index, b + "calls"}, maxBound, minBound, q.Limit+1).Slice()
+	for range optimisticReads {
+		members, err := s.rdb.ZRevRangeByLex(ctx, index, &redis.ZRangeBy{Max: maxBound, Min: minBound, Count: int64(q.Limit + 1)}).Result()
+		if err != nil {
+			return Page{}, fmt.Errorf("mirror: query: %w", err)
+		}
+		if len(members) == 0 {
+			return storedPage(q, []string{}, "")
+		}
+		ids := make([]string, len(members))
+		for i, m := range members {
+			ids[i] = idOfMember(m)
+		}
+		envs, err := s.rdb.HMGet(ctx, b+"calls", ids...).Result()
+		if err != nil {
+			return Page{}, fmt.Errorf("mirror: query: %w", err)
+		}
+		check := func(i int, h [3]string) bool {
+			return h[0] == members[i] && (field == 0 || b+h[field] == index)
+		}
+		if p, ok, err := envelopesPage(q, envs, check); err != nil || ok {
+			return p, err
+		}
+	}
+	envs, err := luaQuery.Run(ctx, s.rdb, []string{index, b + "calls"}, maxBound, minBound, q.Limit+1).Slice()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Page{}, fmt.Errorf("mirror: query: %w", err)
 	}
-	records := make([][]byte, 0, len(res))
-	for _, v := range res {
-		env, ok := v.(string)
-		if !ok {
-			continue // an index entry without its record: never written so
+	p, _, err := envelopesPage(q, envs, nil)
+	return p, err
+}
+
+// envelopesPage makes the page of q from the envelopes read for it (up to
+// q.Limit+1, in serving order; nil for an index entry without its record).
+// With check, every envelope must be there and pass it (given its position
+// and header), else ok is false; without, missing envelopes are skipped
+// (an atomic read: never written so).
+func envelopesPage(q Query, envs []any, check func(i int, header [3]string) bool) (p Page, ok bool, err error) {
+	records := make([]string, 0, min(len(envs), q.Limit))
+	var member, last string // the sort member of the last record read; of the page's last
+	for i, v := range envs {
+		env, present := v.(string)
+		if !present {
+			if check != nil {
+				return Page{}, false, nil
+			}
+			continue
 		}
-		_, rec, err := openEnvelope(env)
+		h, rec, err := openEnvelope(env)
 		if err != nil {
-			return Page{}, err
+			return Page{}, false, err
+		}
+		if check != nil && !check(i, h) {
+			return Page{}, false, nil
+		}
+		if len(records) == q.Limit {
+			last = member
+			break
+		}
+		if rec, err = canonicalJSON(rec); err != nil {
+			return Page{}, false, err
 		}
 		records = append(records, rec)
+		member = h[0]
 	}
-	return recordsPage(records, q.Limit)
+	p, err = storedPage(q, records, last)
+	return p, err == nil, err
 }
 
 // Count implements Store.

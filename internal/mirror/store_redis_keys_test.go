@@ -177,7 +177,7 @@ func TestRedisUpsertScriptRefusesAnIndexKeyItWasNotGiven(t *testing.T) {
 	}
 	// As if the call had moved to company 1001 after the keys were read.
 	keys := []string{b + "lease", b + "calls", b + "t", b + companySuffix("1001")}
-	got, err := luaUpsert.Run(ctx, rdb, keys, fence, b, "1", env).Result()
+	got, err := luaUpsert.Run(ctx, rdb, keys, fence, b, "1", env, "").Result()
 	if err != nil || got != int64(-2) {
 		t.Fatalf("upsert script without the campaign index key = %v, %v; want -2", got, err)
 	}

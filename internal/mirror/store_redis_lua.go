@@ -66,19 +66,24 @@ end
 // luaUpsert writes a batch of calls.
 // KEYS: lease, calls hash, time index, then every company and campaign
 // index the held and the new envelopes name. ARGV: fence, key base, then
-// id and envelope per call. Returns one digit per call (the Change), -1
-// or -2.
+// per call its id, its envelope and its legacy envelope ("" unless the
+// call is held in the first format: a held value equal to it is the same
+// call, rewritten in the current format and reported unchanged). Returns
+// one digit per call (the Change), -1 or -2.
 var luaUpsert = redis.NewScript(luaCommon + `
 if fenced(KEYS[1], ARGV[1]) then return -1 end
-for i = 3, #ARGV, 2 do
+for i = 3, #ARGV, 3 do
   local old = redis.call('HGET', KEYS[2], ARGV[i])
   if (old and not covered(ARGV[2], old)) or not covered(ARGV[2], ARGV[i + 1]) then return -2 end
 end
 local out = {}
-for i = 3, #ARGV, 2 do
-  local id, v = ARGV[i], ARGV[i + 1]
+for i = 3, #ARGV, 3 do
+  local id, v, legacy = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local old = redis.call('HGET', KEYS[2], id)
   if old == v then
+    out[#out + 1] = '0'
+  elseif old and legacy ~= '' and old == legacy then
+    redis.call('HSET', KEYS[2], id, v)
     out[#out + 1] = '0'
   else
     if old then
@@ -97,7 +102,12 @@ return table.concat(out)
 // luaQuery reads one page: up to ARGV[3] members of the index KEYS[1] from
 // ARGV[1] down to ARGV[2] (ZREVRANGEBYLEX bounds), and their envelopes from
 // the calls hash KEYS[2], in one round trip whatever the history's size.
-var luaQuery = redis.NewScript(luaCommon + `
+// It needs none of luaCommon but idOf.
+var luaQuery = redis.NewScript(`
+local function idOf(m)
+  if string.sub(m, 14, 14) == '0' then return string.sub(m, 18) end
+  return string.sub(m, 15)
+end
 local ms = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 if #ms == 0 then return {} end
 local ids = {}

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -44,6 +45,7 @@ func testStoreSuite(t *testing.T, newHarness func(t *testing.T) storeHarness) {
 	}{
 		{"upsert reports created, updated and unchanged per call", testUpsertChanges},
 		{"walks visit every call once in serving order at any page size", testWalks},
+		{"an encoded page holds the JSON of the decoded page's calls", testEncodedPages},
 		{"a call whose company, campaign or start time changes moves between indexes", testMoves},
 		{"since is inclusive and until exclusive at a burst's second", testBounds},
 		{"trim drops the calls that started before its bound from every index", testTrim},
@@ -194,6 +196,79 @@ func testWalks(t *testing.T, h storeHarness) {
 		rest := walkPages(t, h.store, "acct", q)
 		if got, want := append(callIDs(p.Calls), rest...), expectedOrder(history, Query{}); !slices.Equal(got, want) {
 			t.Errorf("got  %v,\nwant %v", got, want)
+		}
+	})
+}
+
+func testEncodedPages(t *testing.T, h storeHarness) {
+	ctx := context.Background()
+	fence := holdLease(t, h, "acct")
+	calls := append(hostileCalls(), suiteHistory()...)
+	mustUpsertCalls(t, h.store, "acct", fence, calls)
+	for _, query := range []Query{
+		{},
+		{CompanyID: "1001"},
+		{CompanyID: "1002", CampaignName: "Zoë Ñandú 名前 👋"},
+		{CompanyID: "1001", CampaignName: "not utf-8: \xff\xfe\xc3"},
+		{Since: histNow.Add(-2 * time.Second), Until: histNow.Add(time.Second)},
+	} {
+		want := expectedOrder(calls, query)
+		for _, size := range []int{1, 3, 1000} {
+			t.Run(fmt.Sprintf("%+v at page size %d", query, size), func(t *testing.T) {
+				q := query
+				q.Limit = size
+				var ids []string
+				for pages := 0; ; pages++ {
+					if pages > len(calls) {
+						t.Fatalf("the walk did not end after %d pages", pages)
+					}
+					decoded, err := h.store.Query(ctx, "acct", q)
+					if err != nil {
+						t.Fatalf("Query(%+v): %v", q, err)
+					}
+					eq := q
+					eq.Encoded = true
+					encoded, err := h.store.Query(ctx, "acct", eq)
+					if err != nil {
+						t.Fatalf("Query(%+v): %v", eq, err)
+					}
+					if encoded.Calls != nil || decoded.Records != nil {
+						t.Fatalf("the encoded page holds %d calls and the decoded page %d records, want none", len(encoded.Calls), len(decoded.Records))
+					}
+					if len(encoded.Records) != len(decoded.Calls) || !reflect.DeepEqual(encoded.Next, decoded.Next) {
+						t.Fatalf("encoded page: %d records, next %+v; decoded page: %d calls, next %+v",
+							len(encoded.Records), encoded.Next, len(decoded.Calls), decoded.Next)
+					}
+					for i, c := range decoded.Calls {
+						js, err := json.Marshal(c)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if encoded.Records[i] != string(js) {
+							t.Fatalf("call %s:\nrecord  %s\nencoded %s", c.ID, encoded.Records[i], js)
+						}
+						held, ok, err := h.store.Get(ctx, "acct", c.ID)
+						if err != nil || !ok || !reflect.DeepEqual(held, c) {
+							t.Fatalf("Get(%s) = %+v, %v, %v; want the call paged", c.ID, held, ok, err)
+						}
+					}
+					ids = append(ids, callIDs(decoded.Calls)...)
+					if decoded.Next == nil {
+						break
+					}
+					q.After = decoded.Next
+				}
+				if !slices.Equal(ids, want) {
+					t.Errorf("got  %v,\nwant %v", ids, want)
+				}
+			})
+		}
+	}
+	t.Run("upserting the calls again changes nothing", func(t *testing.T) {
+		for i, ch := range mustUpsertCalls(t, h.store, "acct", fence, calls) {
+			if ch != Unchanged {
+				t.Errorf("call %s: got %v, want unchanged", calls[i].ID, ch)
+			}
 		}
 	})
 }
