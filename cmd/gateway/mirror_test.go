@@ -49,6 +49,56 @@ func TestAFullWalkOfAMirroredTenantMakesNoUpstreamCallsRequest(t *testing.T) {
 			}
 		}
 	})
+	t.Run("campaign_id with company_id is resolved from that company's campaigns alone", func(t *testing.T) {
+		// Runs before any campaign list of acme is cached.
+		data, _ := up.pw.Dataset("acme-client")
+		if len(data.Companies) < 2 {
+			t.Fatal("acme has one company; the test proves nothing")
+		}
+		names := map[string]int{}
+		for _, c := range data.Campaigns {
+			names[strconv.FormatInt(c.CompanyID, 10)+"/"+c.Name]++
+		}
+		for _, camp := range data.Campaigns {
+			company := strconv.FormatInt(camp.CompanyID, 10)
+			if names[company+"/"+camp.Name] > 1 {
+				continue
+			}
+			var want []string
+			for _, c := range data.Calls {
+				if c.CampaignID == camp.ID {
+					want = append(want, jsonID(c.ID))
+				}
+			}
+			campaignLists := func() (this, others int) {
+				for _, r := range up.pw.Requests() {
+					if r.ClientID == "acme-client" && strings.HasSuffix(r.Path, "/campaigns") {
+						if q, _ := url.ParseQuery(r.RawQuery); q.Get("company_id") == company {
+							this++
+						} else {
+							others++
+						}
+					}
+				}
+				return this, others
+			}
+			beforeThis, beforeOthers := campaignLists()
+			before := up.callsRequests("acme-client")
+			got := ids(t, walkMirror(t, []*gateway{g}, tok, "limit=50&company_id="+company+"&campaign_id="+url.QueryEscape(camp.ID), nil))
+			if !sameSet(got, want) {
+				t.Fatalf("campaign %s of company %s: got %d calls, want the upstream's %d", camp.ID, company, len(got), len(want))
+			}
+			if after := up.callsRequests("acme-client"); after != before {
+				t.Fatalf("upstream /calls requests: got %d, want 0", after-before)
+			}
+			this, others := campaignLists()
+			if others != beforeOthers || this-beforeThis > 1 {
+				t.Fatalf("campaign lists fetched: %d of company %s, %d of others; want at most 1 and 0", this-beforeThis, company, others-beforeOthers)
+			}
+			return
+		}
+		t.Fatal("no campaign with an unambiguous name; the test proves nothing")
+	})
 	t.Run("a campaign_id filter is answered from the mirror with that campaign's calls", func(t *testing.T) {
 		data, _ := up.pw.Dataset("acme-client")
 		names := map[string]int{}

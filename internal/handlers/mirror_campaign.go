@@ -11,9 +11,10 @@ import (
 
 // mirrorCampaign resolves the campaign_id of f to what the mirror can query
 // by: call records carry only their campaign's name, so the id is looked
-// up in the campaigns of every company, as GET /v1/campaigns serves them
-// through the response cache (a fresh list costs no budget; a miss costs
-// what that listing costs).
+// up in the campaigns of the company_id given, or else of every company,
+// as GET /v1/campaigns serves them through the response cache (a fresh
+// list costs no budget; a miss costs what that listing costs: one request
+// for one company, one per company and the company list for all).
 //
 // ok is false, sending the query to the upstream (which filters by id
 // itself), when:
@@ -25,8 +26,8 @@ import (
 //   - another campaign of the same company has the same name, so that the
 //     name alone would mix their calls.
 func (s *Server) mirrorCampaign(ctx context.Context, t *Tenant, pw PhonewagonService, f callsFilter) (companyID, name string, ok bool) {
-	res, err := s.cache.Fetch(ctx, campaignsKey(t, ""), false, func(ctx context.Context) (cache.Entry, error) {
-		return entryOf(s.fillCampaigns(t, pw, "")(ctx))
+	res, err := s.cache.Fetch(ctx, campaignsKey(t, f.CompanyID), false, func(ctx context.Context) (cache.Entry, error) {
+		return entryOf(s.fillCampaigns(t, pw, f.CompanyID)(ctx))
 	})
 	if err != nil {
 		s.logger.LogAttrs(ctx, slog.LevelInfo, "campaign list unavailable; calls by campaign answered from the upstream",
