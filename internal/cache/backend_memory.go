@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"maps"
 	"sync"
 	"time"
 )
@@ -103,8 +102,7 @@ func (m *MemoryBackend) Set(ctx context.Context, key string, e Entry, keep time.
 	if keep <= 0 {
 		return errors.New("cache: memory set: keep must be positive")
 	}
-	e.Body = append([]byte(nil), e.Body...)
-	e.Header = maps.Clone(e.Header)
+	e = e.clone().withReady()
 	size := memoryOverhead + int64(len(key)+len(e.ETag)+len(e.Body))
 	for k, v := range e.Header {
 		size += int64(len(k) + len(v))
