@@ -203,7 +203,9 @@ type FillFunc func(ctx context.Context) (Entry, error)
 // Fill calls f.
 func (f FillFunc) Fill(ctx context.Context) (Entry, error) { return f(ctx) }
 
-// FetchFrom is Fetch with the fill as a Filler. A caller that adapts its
+// FetchFrom is Fetch with the fill as a Filler. The Cache keeps the Body
+// and Header a fill returns as they are, without a copy: the fill must not
+// modify them afterwards. A caller that adapts its
 // own fill type to Filler, rather than wrap it in a closure, allocates
 // nothing for it on a hit.
 func (c *Cache) FetchFrom(ctx context.Context, key string, revalidate bool, fill Filler) (Result, error) {
