@@ -58,14 +58,22 @@ func (e Entry) withReady() Entry {
 }
 
 func (e Entry) readyHeader() http.Header {
+	// One array backs every value; each value's slice is capped at its
+	// one element, so an append to it copies instead of writing into the
+	// next value.
+	vals := make([]string, 0, len(e.Header)+2)
 	h := make(http.Header, len(e.Header)+2)
+	add := func(k, v string) {
+		vals = append(vals, v)
+		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
 	for k, v := range e.Header {
-		h[http.CanonicalHeaderKey(k)] = []string{v}
+		add(http.CanonicalHeaderKey(k), v)
 	}
 	if e.ETag != "" {
-		h["Etag"] = []string{e.ETag}
+		add("Etag", e.ETag)
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(e.Body))}
+	add("Content-Length", strconv.Itoa(len(e.Body)))
 	return h
 }
 

@@ -239,7 +239,15 @@ func TestCacheBuildsTheReadyHeadersOncePerFill(t *testing.T) {
 func TestAnEntryNotFilledByACacheStillHasItsHeaders(t *testing.T) {
 	e := cache.Entry{Body: []byte("{}\n"), Header: map[string]string{"link": "<x>"}}
 	want := http.Header{"Link": {"<x>"}, "Content-Length": {"3"}}
-	if got := e.ReadyHeader(); !reflect.DeepEqual(got, want) {
+	got := e.ReadyHeader()
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+	// The values share one array: an append to one must not reach another.
+	for k := range got {
+		_ = append(got[k], "appended")
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("after appends to the values: got %v, want %v", got, want)
 	}
 }
