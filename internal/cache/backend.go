@@ -2,6 +2,9 @@ package cache
 
 import (
 	"context"
+	"maps"
+	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -26,6 +29,60 @@ type Entry struct {
 	// asking the upstream. A fill that returns FreshFor <= 0 is served to
 	// the callers waiting for it and not stored.
 	FreshFor time.Duration
+
+	// ready is Header, ETag and Content-Length in http.Header form, built
+	// once when the entry is filled or read from Redis (see withReady), so
+	// that serving it from memory allocates none of them.
+	ready http.Header
+}
+
+// ReadyHeader returns the entry's response headers in http.Header form, with
+// canonical keys: Header's pairs, ETag (when set) and Content-Length. The
+// Cache builds them once per entry; the map and its slices are shared by
+// every request the entry serves, so they must not be modified — copy the
+// slices into the response's header map as they are (net/http only reads
+// them, and an append to one, whose cap equals its len, copies it).
+func (e Entry) ReadyHeader() http.Header {
+	if e.ready != nil {
+		return e.ready
+	}
+	return e.readyHeader()
+}
+
+// withReady returns e with its ready headers built, once.
+func (e Entry) withReady() Entry {
+	if e.ready == nil {
+		e.ready = e.readyHeader()
+	}
+	return e
+}
+
+func (e Entry) readyHeader() http.Header {
+	// One array backs every value; each value's slice is capped at its
+	// one element, so an append to it copies instead of writing into the
+	// next value.
+	vals := make([]string, 0, len(e.Header)+2)
+	h := make(http.Header, len(e.Header)+2)
+	add := func(k, v string) {
+		vals = append(vals, v)
+		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	for k, v := range e.Header {
+		add(http.CanonicalHeaderKey(k), v)
+	}
+	if e.ETag != "" {
+		add("Etag", e.ETag)
+	}
+	add("Content-Length", strconv.Itoa(len(e.Body)))
+	return h
+}
+
+// clone returns a copy of e that shares no memory with it but the ready
+// headers, which are never modified.
+func (e Entry) clone() Entry {
+	e.Body = append([]byte(nil), e.Body...)
+	e.Header = maps.Clone(e.Header)
+	return e
 }
 
 // age is how long ago e was stored, never negative: a replica whose clock

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"maps"
 	"sync"
 	"time"
 )
@@ -97,14 +96,20 @@ func (m *MemoryBackend) Get(ctx context.Context, key string) (Entry, bool, error
 // bound is not kept (and any older entry under key is dropped), so that Set
 // never evicts everything for one oversized body.
 func (m *MemoryBackend) Set(ctx context.Context, key string, e Entry, keep time.Duration) error {
+	return m.store(ctx, key, e.clone(), keep)
+}
+
+// store is Set without the copy, for the entries a Cache made itself (a
+// fill's, or one read from Redis): nothing else holds them to modify them,
+// so the page is kept as it was encoded.
+func (m *MemoryBackend) store(ctx context.Context, key string, e Entry, keep time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if keep <= 0 {
 		return errors.New("cache: memory set: keep must be positive")
 	}
-	e.Body = append([]byte(nil), e.Body...)
-	e.Header = maps.Clone(e.Header)
+	e = e.withReady()
 	size := memoryOverhead + int64(len(key)+len(e.ETag)+len(e.Body))
 	for k, v := range e.Header {
 		size += int64(len(k) + len(v))

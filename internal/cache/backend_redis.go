@@ -69,7 +69,7 @@ func (b *RedisBackend) Get(ctx context.Context, key string) (Entry, bool, error)
 	if err != nil {
 		return Entry{}, false, nil
 	}
-	return e, true, nil
+	return e.withReady(), true, nil
 }
 
 // Set stores e under key, expiring after keep.

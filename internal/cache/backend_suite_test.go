@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"maps"
+	"net/http"
+	"reflect"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -86,6 +89,27 @@ func testBackendEntries(t *testing.T, newBackend func(t *testing.T) backendHarne
 		h := newBackend(t)
 		if _, ok := mustGet(t, h.backend, "k"); ok {
 			t.Fatal("got an entry, want none")
+		}
+	})
+
+	t.Run("a stored entry reads back with its headers ready to write", func(t *testing.T) {
+		h := newBackend(t)
+		e := sampleEntry(`{"data":[],"next_cursor":"abc"}`)
+		e.Header["x-lower-case"] = "v"
+		mustSet(t, h.backend, "k", e, time.Minute)
+		got, ok := mustGet(t, h.backend, "k")
+		if !ok {
+			t.Fatal("got no entry, want one")
+		}
+		want := http.Header{
+			"Link":           {e.Header["Link"]},
+			"X-Next-Cursor":  {"abc"},
+			"X-Lower-Case":   {"v"},
+			"Etag":           {e.ETag},
+			"Content-Length": {strconv.Itoa(len(e.Body))},
+		}
+		if ready := got.ReadyHeader(); !reflect.DeepEqual(ready, want) {
+			t.Errorf("got ready headers %v, want %v", ready, want)
 		}
 	})
 

@@ -15,7 +15,7 @@ const lockMargin = 2 * time.Second
 // Fetch of key in this process; seen and found are the leader's view of
 // the stored entry. It coordinates with other replicas, calls fill, and
 // stores the result.
-func (c *Cache) fillOnce(caller context.Context, key string, seen Entry, found bool, fill func(context.Context) (Entry, error)) (e Entry, err error) {
+func (c *Cache) fillOnce(caller context.Context, key string, seen Entry, found bool, fill Filler) (e Entry, err error) {
 	// A panicking fill must not take the process down: singleflight
 	// re-panics in a goroutine of its own, where nothing can recover.
 	defer func() {
@@ -42,12 +42,14 @@ func (c *Cache) fillOnce(caller context.Context, key string, seen Entry, found b
 	if token != "" {
 		defer c.unlock(after, key, token)
 	}
-	e, err = fill(ctx)
+	e, err = fill.Fill(ctx)
 	if err != nil {
 		return Entry{}, err
 	}
 	e.ETag = ETag(e.Body)
 	e.StoredAt = c.now()
+	e.ready = nil // Header or Body may differ from an entry the fill reused
+	e = e.withReady()
 	if e.FreshFor > 0 {
 		c.set(after, key, e)
 		c.keepLocal(key, e)

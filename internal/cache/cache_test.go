@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -210,4 +212,42 @@ func TestCacheRejectsBadInput(t *testing.T) {
 			t.Error("nil fill: got nil error, want one")
 		}
 	})
+}
+
+func TestCacheBuildsTheReadyHeadersOncePerFill(t *testing.T) {
+	key := cache.Key("acme", "pw-1", "/v1/calls", "")
+	clock := clocktest.New()
+	c := newTestCache(t, clock, cache.Config{})
+	f := newFiller(`{"data":[]}`, freshFor)
+	miss := mustFetch(t, c, key, false, f)
+	hit := mustFetch(t, c, key, false, f)
+	again := mustFetch(t, c, key, false, f)
+	if miss.Status != cache.StatusMiss || hit.Status != cache.StatusHit {
+		t.Fatalf("got %s then %s, want MISS then HIT", miss.Status, hit.Status)
+	}
+	want := http.Header{"Etag": {cache.ETag([]byte(`{"data":[]}`))}, "Content-Length": {"11"}, "X-Next-Cursor": {"c1"}}
+	for _, res := range []cache.Result{miss, hit} {
+		if got := res.Entry.ReadyHeader(); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got ready headers %v, want %v", res.Status, got, want)
+		}
+	}
+	if reflect.ValueOf(hit.Entry.ReadyHeader()).Pointer() != reflect.ValueOf(again.Entry.ReadyHeader()).Pointer() {
+		t.Error("two hits of one entry built its ready headers twice, want them built once")
+	}
+}
+
+func TestAnEntryNotFilledByACacheStillHasItsHeaders(t *testing.T) {
+	e := cache.Entry{Body: []byte("{}\n"), Header: map[string]string{"link": "<x>"}}
+	want := http.Header{"Link": {"<x>"}, "Content-Length": {"3"}}
+	got := e.ReadyHeader()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	// The values share one array: an append to one must not reach another.
+	for k := range got {
+		_ = append(got[k], "appended")
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("after appends to the values: got %v, want %v", got, want)
+	}
 }

@@ -36,8 +36,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		ri.tenant = t.ID
 		tagSpanTenant(r.Context(), t.ID)
-		ctx := auth.NewContext(r.Context(), p)
-		next.ServeHTTP(w, r.WithContext(withTenant(ctx, &tenantEntry{tenant: t, limiter: gen.limiters[t.ID]})))
+		if st := stateFrom(r.Context()); st != nil {
+			// The request's context (the state) answers for both from now
+			// on, so the request is not copied.
+			st.authed = auth.NewContext(st.Context, p)
+			st.tenant = tenantEntry{tenant: t, limiter: gen.limiters[t.ID]}
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := withTenant(auth.NewContext(r.Context(), p), &tenantEntry{tenant: t, limiter: gen.limiters[t.ID]})
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -34,9 +34,7 @@ type page struct {
 // Age; it answers 304 to a matching If-None-Match; Cache-Control: no-cache
 // from the caller revalidates with the upstream.
 func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, t *Tenant, key string, fill func(ctx context.Context) (page, error)) error {
-	res, err := s.cache.Fetch(r.Context(), key, wantsRevalidation(r), func(ctx context.Context) (cache.Entry, error) {
-		return entryOf(fill(ctx))
-	})
+	res, err := s.cache.FetchFrom(r.Context(), key, wantsRevalidation(r), pageFill(fill))
 	if err != nil {
 		return err
 	}
@@ -45,27 +43,48 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, t *Tenant, 
 		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "served stale after upstream failure",
 			slog.String("request_id", RequestID(r.Context())), slog.String("error", res.FillErr.Error()))
 	}
+	// The entry's own headers, its ETag and Content-Length were built once
+	// when it was stored (cache.Entry.ReadyHeader): copied as they are.
 	h := w.Header()
-	for k, v := range res.Entry.Header {
-		h.Set(k, v)
+	ready := res.Entry.ReadyHeader()
+	for k, v := range ready {
+		if k != "Content-Length" {
+			h[k] = v
+		}
 	}
 	h["X-Cache"] = xcacheValues[res.Status]
 	setBudgetHeader(w, t)
-	h["Etag"] = []string{res.Entry.ETag}
 	// Per tenant, so never in a shared cache; clients revalidate with the ETag.
 	h["Cache-Control"] = cacheControlPrivate
 	if res.Status == cache.StatusHit || res.Status == cache.StatusStale {
-		h["Age"] = []string{strconv.FormatInt(int64(res.Age/time.Second), 10)}
+		h["Age"] = ageValue(res.Age)
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && cache.ETagMatches(inm, res.Entry.ETag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
 	h["Content-Type"] = contentTypeJSON
-	h["Content-Length"] = []string{strconv.Itoa(len(res.Entry.Body))}
+	h["Content-Length"] = ready["Content-Length"]
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(res.Entry.Body)
 	return nil
+}
+
+// pageFill is a fill of serveCached as a cache.Filler: passing it costs no
+// closure per request.
+type pageFill func(ctx context.Context) (page, error)
+
+// Fill renders the filled page as a cache entry.
+func (f pageFill) Fill(ctx context.Context) (cache.Entry, error) { return entryOf(f(ctx)) }
+
+// ageValue is the Age header of an answer age old, from ageValues when it
+// has one.
+func ageValue(age time.Duration) []string {
+	secs := int64(age / time.Second)
+	if secs >= 0 && secs < int64(len(ageValues)) {
+		return ageValues[secs]
+	}
+	return []string{strconv.FormatInt(secs, 10)}
 }
 
 // wantsRevalidation reports Cache-Control: no-cache (or the HTTP/1.0
@@ -110,4 +129,13 @@ var (
 	xcacheValues        = map[cache.Status][]string{cache.StatusHit: {"HIT"}, cache.StatusMiss: {"MISS"}, cache.StatusStale: {"STALE"}, cache.StatusBypass: {"BYPASS"}}
 	cacheControlPrivate = []string{"private, no-cache"}
 	contentTypeJSON     = []string{"application/json; charset=utf-8"}
+	// ageValues[n] is the Age header of n seconds, for every age a fresh
+	// entry can have (the longest freshness is ttlClosedCalls).
+	ageValues = func() [][]string {
+		v := make([][]string, int(ttlClosedCalls/time.Second))
+		for n := range v {
+			v[n] = []string{strconv.Itoa(n)}
+		}
+		return v
+	}()
 )

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"go.opentelemetry.io/otel/trace"
 
 	"switchboard/internal/metrics"
@@ -44,21 +43,27 @@ func (s *Server) instrument(logger *slog.Logger, m *metrics.Metrics) func(http.H
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ri := &requestInfo{}
-			ctx := upstreamhttp.WithTimings(context.WithValue(r.Context(), requestInfoKey{}, ri), &ri.upstream)
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			next.ServeHTTP(ww, r.WithContext(ctx))
+			var ri *requestInfo
+			var ww *statusWriter
+			if st := stateFrom(r.Context()); st != nil {
+				ri, ww = &st.info, &st.writer // the context already answers for ri
+			} else {
+				ri, ww = &requestInfo{}, &statusWriter{}
+				r = r.WithContext(upstreamhttp.WithTimings(context.WithValue(r.Context(), requestInfoKey{}, ri), &ri.upstream))
+			}
+			ww.ResponseWriter = w
+			next.ServeHTTP(ww, r)
 
 			elapsed := time.Since(start)
-			status := ww.Status()
+			status := ww.status
 			if status == 0 {
 				status = http.StatusOK
 			}
 			route, method := s.routeLabel(r), methodLabel(r)
-			m.HTTPRequests.WithLabelValues(method, route, strconv.Itoa(status), ri.tenant).Inc()
+			m.HTTPRequests.WithLabelValues(method, route, statusLabel(status), ri.tenant).Inc()
 			m.HTTPDuration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 			if ri.cache != "" {
-				m.CacheResults.WithLabelValues(route, strings.ToLower(ri.cache)).Inc()
+				m.CacheResults.WithLabelValues(route, cacheLabel(ri.cache)).Inc()
 			}
 
 			level := slog.LevelInfo
@@ -72,7 +77,7 @@ func (s *Server) instrument(logger *slog.Logger, m *metrics.Metrics) func(http.H
 				slog.String("path", r.URL.Path),
 				slog.String("route", route),
 				slog.Int("status", status),
-				slog.Int("bytes", ww.BytesWritten()),
+				slog.Int("bytes", ww.bytes),
 				slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000),
 			)
 			if ri.tenant != "" {
@@ -101,3 +106,77 @@ func (s *Server) instrument(logger *slog.Logger, m *metrics.Metrics) func(http.H
 		})
 	}
 }
+
+// statusLabels[n] is the text of status 100 + n, made once: the status is a
+// label of every request's metrics.
+var statusLabels = func() []string {
+	v := make([]string, 500)
+	for n := range v {
+		v[n] = strconv.Itoa(100 + n)
+	}
+	return v
+}()
+
+// statusLabel returns status as text.
+func statusLabel(status int) string {
+	if status >= 100 && status < 100+len(statusLabels) {
+		return statusLabels[status-100]
+	}
+	return strconv.Itoa(status)
+}
+
+// cacheLabels are the cache metric's labels of the X-Cache values.
+var cacheLabels = map[string]string{"HIT": "hit", "MISS": "miss", "STALE": "stale", "BYPASS": "bypass", "MIRROR": "mirror"}
+
+// cacheLabel returns the X-Cache value x in lower case, the metric's label.
+func cacheLabel(x string) string {
+	if l, ok := cacheLabels[x]; ok {
+		return l
+	}
+	return strings.ToLower(x)
+}
+
+// statusWriter records the status and the body bytes of a response for
+// instrument, like chi's middleware.WrapResponseWriter but without an
+// allocation of its own: it lives in the request's state. Flush, Hijack,
+// write deadlines and the like reach the wrapped writer through Unwrap
+// (http.ResponseController), as Flush does directly.
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	bytes       int
+	wroteHeader bool
+}
+
+// WriteHeader records the first final status and passes informational
+// ones (1xx but 101) through; later calls are dropped, as net/http would.
+func (w *statusWriter) WriteHeader(code int) {
+	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = code, true
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Flush sends what is buffered, as http.Flusher.
+func (w *statusWriter) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -30,7 +31,7 @@ const methodOther = "OTHER"
 func (s *Server) routeLabel(r *http.Request) string {
 	p := ""
 	if rc := chi.RouteContext(r.Context()); rc != nil {
-		p = rc.RoutePattern()
+		p = routePattern(rc)
 	}
 	if p != "" && !strings.HasSuffix(p, "/*") {
 		return p
@@ -55,4 +56,40 @@ func methodLabel(r *http.Request) string {
 		}
 	}
 	return methodOther
+}
+
+// routePatterns caches chi's RoutePattern, which joins the patterns a
+// request matched into a new string on every call, by those patterns: they
+// come from the registered routes, so there are few of them.
+var routePatterns struct {
+	sync.RWMutex
+	m map[[4]string]string
+}
+
+// maxRoutePatterns bounds routePatterns, should the patterns be many.
+const maxRoutePatterns = 1024
+
+// routePattern returns rc.RoutePattern(), from routePatterns when it can.
+func routePattern(rc *chi.Context) string {
+	var key [4]string
+	if len(rc.RoutePatterns) > len(key) {
+		return rc.RoutePattern()
+	}
+	copy(key[:], rc.RoutePatterns)
+	routePatterns.RLock()
+	p, ok := routePatterns.m[key]
+	routePatterns.RUnlock()
+	if ok {
+		return p
+	}
+	p = rc.RoutePattern()
+	routePatterns.Lock()
+	defer routePatterns.Unlock()
+	if routePatterns.m == nil {
+		routePatterns.m = make(map[[4]string]string)
+	}
+	if len(routePatterns.m) < maxRoutePatterns {
+		routePatterns.m[key] = p
+	}
+	return p
 }
