@@ -49,7 +49,7 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := parseCallsFilter(r.URL.Query(), true)
+	f, err := parseCallsFilter(r.URL.RawQuery, true)
 	if err != nil {
 		return err
 	}

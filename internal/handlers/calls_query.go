@@ -34,47 +34,75 @@ type callsFilter struct {
 // parameter by name. A parameter given twice is refused rather than
 // guessed at (query-parameter pollution), and so is an unknown one, so that
 // a typo is not silently an unfiltered query.
-func parseCallsFilter(q url.Values, paging bool) (callsFilter, error) {
-	allowed := map[string]bool{"company_id": true, "campaign_id": true, "since": true, "until": true}
-	if paging {
-		allowed["limit"], allowed["cursor"] = true, true
-	}
+func parseCallsFilter(rawQuery string, paging bool) (callsFilter, error) {
 	f := callsFilter{Limit: defaultCallsLimit}
 	var errs []domain.FieldError
-	bad := func(field, msg string) { errs = append(errs, domain.FieldError{Field: field, Message: msg}) }
-	for name, vals := range q {
-		switch {
-		case !allowed[name]:
+	bad := func(field, msg string) {
+		for _, e := range errs {
+			if e.Field == field && e.Message == msg {
+				return
+			}
+		}
+		errs = append(errs, domain.FieldError{Field: field, Message: msg})
+	}
+	// The parameters are read straight from the raw query, as
+	// url.ParseQuery splits and unescapes it, without building its map.
+	var company, campaign, since, until, limit, cursor queryParam
+	forEachQueryPair(rawQuery, func(name, value string) {
+		var p *queryParam
+		switch name {
+		case "company_id":
+			p = &company
+		case "campaign_id":
+			p = &campaign
+		case "since":
+			p = &since
+		case "until":
+			p = &until
+		case "limit":
+			if paging {
+				p = &limit
+			}
+		case "cursor":
+			if paging {
+				p = &cursor
+			}
+		}
+		if p == nil {
 			bad(queryFieldName(name), "unknown query parameter")
-		case len(vals) > 1:
+			return
+		}
+		if p.n++; p.n == 1 {
+			p.value = value
+		} else {
 			bad(name, "must be given at most once")
 		}
-	}
-	if v := q.Get("company_id"); v != "" {
+	})
+	if v := company.value; v != "" {
 		if !isDigits(v, 20) {
 			bad("company_id", "must be a numeric company id")
 		}
 		f.CompanyID = v
 	}
-	if v := q.Get("campaign_id"); v != "" {
+	if v := campaign.value; v != "" {
 		if !isToken(v, 64) {
 			bad("campaign_id", "must be a campaign id of at most 64 letters, digits, '-', '_' or '.'")
 		}
 		f.CampaignID = v
 	}
-	f.Since = parseTimeParam(q, "since", bad)
-	f.Until = parseTimeParam(q, "until", bad)
+	f.Since = parseTimeParam("since", since.value, bad)
+	f.Until = parseTimeParam("until", until.value, bad)
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
 		bad("since", "must be before until")
 	}
-	if v := q.Get("limit"); v != "" {
+	if v := limit.value; v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxCallsLimit {
 			bad("limit", fmt.Sprintf("must be an integer from 1 to %d", maxCallsLimit))
 		}
 		f.Limit = n
 	}
-	f.Cursor = q.Get("cursor")
+	f.Cursor = cursor.value
 	if len(errs) > 0 {
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 		return callsFilter{}, domain.ValidationError(errs...)
@@ -82,8 +110,37 @@ func parseCallsFilter(q url.Values, paging bool) (callsFilter, error) {
 	return f, nil
 }
 
-func parseTimeParam(q url.Values, name string, bad func(string, string)) time.Time {
-	v := q.Get(name)
+// queryParam is one known parameter of a query: its first value and how
+// many times it was given.
+type queryParam struct {
+	value string
+	n     int
+}
+
+// forEachQueryPair calls fn with each name and value of rawQuery, split and
+// unescaped exactly as url.ParseQuery does (and, as URL.Query, skipping
+// the pairs it refuses: a semicolon, a bad escape), in order.
+func forEachQueryPair(rawQuery string, fn func(name, value string)) {
+	for rawQuery != "" {
+		var pair string
+		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(name)
+		if err != nil {
+			continue
+		}
+		value, err = url.QueryUnescape(value)
+		if err != nil {
+			continue
+		}
+		fn(name, value)
+	}
+}
+
+func parseTimeParam(name, v string, bad func(string, string)) time.Time {
 	if v == "" {
 		return time.Time{}
 	}

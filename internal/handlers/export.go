@@ -38,7 +38,7 @@ func (s *Server) exportCalls(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := parseCallsFilter(r.URL.Query(), false)
+	f, err := parseCallsFilter(r.URL.RawQuery, false)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func TestAnUnreadableMirrorLeavesFirstPagesToTheUpstream(t *testing.T) {
 		}
 	})
 	t.Run("a mirror cursor's page exists only in the mirror: 503 with Retry-After", func(t *testing.T) {
-		f, _ := parseCallsFilter(url.Values{"limit": {"5"}}, true)
+		f, _ := parseCallsFilter("limit=5", true)
 		c, err := g.srv.mirrorCursorFor(&Tenant{ID: "acme"}, f.digest(), mirror.Query{}, mirror.Key{StartedAt: 1, ID: "1"})
 		if err != nil {
 			t.Fatal(err)
