@@ -1,7 +1,9 @@
 package ratelimit_test
 
 import (
+	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,29 +107,117 @@ func TestLocalLimitCounterConformance(t *testing.T) {
 	})
 }
 
+// syncingCounter is a RedisLimitCounter (or a fallback in front of one)
+// that exchanges its counts with Redis after every call, so that the
+// conformance suite checks what went through Redis and not only memory.
+type syncingCounter struct {
+	httprate.LimitCounter
+	sync func(ctx context.Context) error
+	t    *testing.T
+}
+
+func (c syncingCounter) IncrementBy(key string, w time.Time, n int) error {
+	if err := c.LimitCounter.IncrementBy(key, w, n); err != nil {
+		return err
+	}
+	c.exchange()
+	return nil
+}
+
+func (c syncingCounter) Increment(key string, w time.Time) error { return c.IncrementBy(key, w, 1) }
+
+func (c syncingCounter) Get(key string, curr, prev time.Time) (int, int, error) {
+	a, b, err := c.LimitCounter.Get(key, curr, prev)
+	c.exchange()
+	return a, b, err
+}
+
+func (c syncingCounter) exchange() {
+	if err := c.sync(c.t.Context()); err != nil {
+		c.t.Fatalf("Sync: %v", err)
+	}
+}
+
 func TestRedisLimitCounterConformance(t *testing.T) {
-	testLimitCounter(t, func(t *testing.T) httprate.LimitCounter {
-		rdb := newRedisClient(t)
-		return ratelimit.NewRedisLimitCounter(rdb, testPrefix(t, rdb))
+	t.Run("answered from memory", func(t *testing.T) {
+		testLimitCounter(t, func(t *testing.T) httprate.LimitCounter {
+			rdb := newRedisClient(t)
+			return newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: rdb, Prefix: testPrefix(t, rdb)})
+		})
 	})
+	t.Run("answered from Redis", func(t *testing.T) {
+		// Each count is written by one counter and read by another
+		// (another replica), after an exchange with Redis.
+		testLimitCounter(t, func(t *testing.T) httprate.LimitCounter {
+			rdb := newRedisClient(t)
+			prefix := testPrefix(t, rdb)
+			writer := newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: rdb, Prefix: prefix})
+			reader := newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: newRedisClient(t), Prefix: prefix})
+			return &writerReader{writer: syncingCounter{writer, writer.Sync, t}, reader: reader, t: t}
+		})
+	})
+}
+
+// writerReader increments through one counter and reads through another,
+// reading twice: the first Get makes the reader ask Redis about the key at
+// its next exchange, the second answers what it learned.
+type writerReader struct {
+	writer syncingCounter
+	reader *ratelimit.RedisLimitCounter
+	t      *testing.T
+}
+
+func (c *writerReader) Config(limit int, w time.Duration) {
+	c.writer.Config(limit, w)
+	c.reader.Config(limit, w)
+}
+
+func (c *writerReader) Increment(key string, w time.Time) error { return c.writer.Increment(key, w) }
+
+func (c *writerReader) IncrementBy(key string, w time.Time, n int) error {
+	return c.writer.IncrementBy(key, w, n)
+}
+
+func (c *writerReader) Get(key string, curr, prev time.Time) (int, int, error) {
+	if _, _, err := c.reader.Get(key, curr, prev); err != nil {
+		return 0, 0, err
+	}
+	if err := c.reader.Sync(c.t.Context()); err != nil {
+		c.t.Fatalf("Sync: %v", err)
+	}
+	return c.reader.Get(key, curr, prev)
 }
 
 func TestFallbackLimitCounterConformance(t *testing.T) {
 	t.Run("with the shared counter up", func(t *testing.T) {
 		testLimitCounter(t, func(t *testing.T) httprate.LimitCounter {
 			rdb := newRedisClient(t)
-			return mustFallbackCounter(t, ratelimit.FallbackCounterConfig{
-				Shared: ratelimit.NewRedisLimitCounter(rdb, testPrefix(t, rdb)),
+			c := mustFallbackCounter(t, ratelimit.FallbackCounterConfig{
+				Shared: newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: rdb, Prefix: testPrefix(t, rdb)}),
 			})
+			return syncingCounter{c, c.Sync, t}
 		})
 	})
 	t.Run("with the shared counter down", func(t *testing.T) {
 		testLimitCounter(t, func(t *testing.T) httprate.LimitCounter {
-			return mustFallbackCounter(t, ratelimit.FallbackCounterConfig{
-				Shared: ratelimit.NewRedisLimitCounter(unreachableRedis(t), ""),
+			c := mustFallbackCounter(t, ratelimit.FallbackCounterConfig{
+				Shared: newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: unreachableRedis(t)}),
 			})
+			// The first exchange fails and the counts come from Local.
+			return syncingCounter{c, func(ctx context.Context) error { _ = c.Sync(ctx); return nil }, t}
 		})
 	})
+}
+
+// newRedisCounter returns a RedisLimitCounter closed when the test ends.
+func newRedisCounter(t *testing.T, cfg ratelimit.RedisCounterConfig) *ratelimit.RedisLimitCounter {
+	t.Helper()
+	c, err := ratelimit.NewRedisLimitCounterWithConfig(cfg)
+	if err != nil {
+		t.Fatalf("NewRedisLimitCounterWithConfig: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 func mustFallbackCounter(t *testing.T, cfg ratelimit.FallbackCounterConfig) *ratelimit.FallbackLimitCounter {
@@ -142,10 +232,13 @@ func mustFallbackCounter(t *testing.T, cfg ratelimit.FallbackCounterConfig) *rat
 func TestRedisLimitCounterKeys(t *testing.T) {
 	rdb := newRedisClient(t)
 	prefix := testPrefix(t, rdb)
-	c := ratelimit.NewRedisLimitCounter(rdb, prefix)
+	c := newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: rdb, Prefix: prefix})
 	c.Config(100, 10*time.Second)
 	w := time.Now().UTC().Truncate(10 * time.Second)
 	mustIncrement(t, c.Increment("tenant:acme {x}", w))
+	if err := c.Sync(t.Context()); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
 
 	keys := scanKeys(t.Context(), t, rdb, prefix)
 	want := prefix + "{tenant%3Aacme+%7Bx%7D}:" + strconv.FormatInt(w.UnixMilli(), 10)
@@ -162,12 +255,20 @@ func TestRedisLimitCounterKeys(t *testing.T) {
 }
 
 func TestRedisLimitCounterReportsAnUnreachableRedis(t *testing.T) {
-	c := ratelimit.NewRedisLimitCounter(unreachableRedis(t), "")
-	if err := c.Increment("acme", time.Now()); err == nil {
-		t.Error("Increment: got no error, want one")
+	var reported atomic.Int64
+	c := newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: unreachableRedis(t), OnError: func(error) { reported.Add(1) }})
+	// Counting never waits for Redis, so it cannot fail; the exchange does.
+	if err := c.Increment("acme", time.Now()); err != nil {
+		t.Errorf("Increment: %v", err)
+	}
+	if err := c.Sync(t.Context()); err == nil {
+		t.Error("Sync: got no error, want one")
+	}
+	if n := reported.Load(); n != 1 {
+		t.Errorf("got %d failures reported, want 1", n)
 	}
 	if _, _, err := c.Get("acme", time.Now(), time.Now().Add(-time.Minute)); err == nil {
-		t.Error("Get: got no error, want one")
+		t.Error("Get after a failed exchange: got no error, want one")
 	}
 }
 
