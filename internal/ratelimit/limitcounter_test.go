@@ -2,14 +2,20 @@ package ratelimit_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-chi/httprate"
+	"github.com/redis/go-redis/v9"
 
 	"switchboard/internal/ratelimit"
+	"switchboard/internal/storehealth"
 )
 
 // counterWindow is the window of the limit counter tests.
@@ -286,5 +292,137 @@ func TestNewFallbackLimitCounterValidates(t *testing.T) {
 				t.Errorf("got %v, want an error", c)
 			}
 		})
+	}
+}
+
+// gate is a go-redis Limiter that holds every command until it is opened.
+type gate struct{ open chan struct{} }
+
+func (g *gate) Allow() error         { <-g.open; return nil }
+func (g *gate) ReportResult(_ error) {}
+
+func TestRedisLimitCounterAnswersFullAtMaxUnsynced(t *testing.T) {
+	rdb := newRedisClient(t)
+	prefix := testPrefix(t, rdb)
+	opts := *rdb.Options()
+	g := &gate{open: make(chan struct{})}
+	opts.Limiter = g
+	held := redis.NewClient(&opts)
+	t.Cleanup(func() { _ = held.Close() })
+	// The exchanges wait at the gate as long as the test needs.
+	health, err := storehealth.New(storehealth.Config{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: held, Prefix: prefix, MaxUnsynced: 2, Health: health})
+	var opened sync.Once
+	release := func() { opened.Do(func() { close(g.open) }) }
+	t.Cleanup(release) // before Close's last exchange
+	// Another tenant's limiter on the same counter, with a larger limit.
+	_ = httprate.NewRateLimiter(100, time.Hour, httprate.WithLimitCounter(ratelimit.PerLimiter(c)))
+	byTenant := func(r *http.Request) (string, error) { return "tenant:" + r.Header.Get("X-Tenant"), nil }
+	h := httprate.NewRateLimiter(5, time.Hour, httprate.WithKeyFuncs(byTenant),
+		httprate.WithLimitCounter(ratelimit.PerLimiter(c))).Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+	}))
+	send := func() (int, string) {
+		r := httptest.NewRequest(http.MethodGet, "/v1/companies", nil)
+		r.Header.Set("X-Tenant", "acme")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code, w.Header().Get("X-RateLimit-Remaining")
+	}
+
+	type answer struct {
+		code      int
+		remaining string
+	}
+	var got []answer
+	for range 3 {
+		code, rem := send()
+		got = append(got, answer{code, rem})
+	}
+	// Two unconfirmed requests: the third is refused although the limit
+	// is 5, as a full key of this limiter (not of the other's 100).
+	want := []answer{{200, "4"}, {200, "3"}, {429, "0"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("with the exchange held: got %v, want %v", got, want)
+	}
+
+	release()
+	mustSync(t, c)
+	if code, rem := send(); code != http.StatusOK || rem != "2" {
+		t.Errorf("after the exchange: got %d with %s remaining, want 200 with 2", code, rem)
+	}
+}
+
+// breaker is a go-redis Limiter that fails every command while it is down.
+type breaker struct{ down atomic.Bool }
+
+func (b *breaker) Allow() error {
+	if b.down.Load() {
+		return errStoreDown
+	}
+	return nil
+}
+func (b *breaker) ReportResult(_ error) {}
+
+func TestFallbackLimitCounterAddsAnOutagesRequestsToRedis(t *testing.T) {
+	rdb := newRedisClient(t)
+	prefix := testPrefix(t, rdb)
+	opts := *rdb.Options()
+	b := &breaker{}
+	opts.Limiter = b
+	flaky := redis.NewClient(&opts)
+	t.Cleanup(func() { _ = flaky.Close() })
+	clock := newFakeClock()
+	var failures atomic.Int64
+	// An hour between exchanges: only the test's Sync exchanges.
+	shared := newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: flaky, Prefix: prefix, Interval: time.Hour})
+	c := mustFallbackCounter(t, ratelimit.FallbackCounterConfig{
+		Shared: shared, Now: clock.Now, RetryShared: 5 * time.Second,
+		OnSharedError: func(error) { failures.Add(1) },
+	})
+	c.Config(100, counterWindow)
+	w := time.Now().UTC().Truncate(counterWindow)
+	get := func() int {
+		t.Helper()
+		n, _, err := c.Get("acme", w, w.Add(-counterWindow))
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		return n
+	}
+
+	mustIncrement(t, c.Increment("acme", w))
+	mustSync(t, c)
+
+	b.down.Store(true)
+	mustIncrement(t, c.IncrementBy("acme", w, 2))
+	if err := c.Sync(t.Context()); err == nil {
+		t.Fatal("Sync with Redis down: got no error, want one")
+	}
+	if n := failures.Load(); n != 1 {
+		t.Errorf("got %d failures reported, want 1", n)
+	}
+	if n := get(); n != 3 {
+		t.Errorf("Redis down: got %d, want this replica's own 3", n)
+	}
+	mustIncrement(t, c.Increment("acme", w))
+	if err := c.Sync(t.Context()); err == nil {
+		t.Fatal("Sync while cooling down: got no error, want one")
+	}
+
+	b.down.Store(false)
+	clock.Advance(5 * time.Second)
+	mustSync(t, c) // the probe, which succeeds
+	if n := sumCounts(t, prefix); n != 4 {
+		t.Errorf("Redis counts %d requests after the outage, want all 4", n)
+	}
+	if n := get(); n != 4 {
+		t.Errorf("Redis back: got %d, want 4", n)
+	}
+	if n := failures.Load(); n != 1 {
+		t.Errorf("got %d failures reported, want 1", n)
 	}
 }
