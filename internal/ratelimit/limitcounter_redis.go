@@ -26,9 +26,15 @@ const (
 	// its counts with Redis.
 	DefaultExchangeInterval = 50 * time.Millisecond
 	// DefaultMaxUnsynced is how many requests per key a RedisLimitCounter
-	// admits before Redis has confirmed them.
+	// admits before Redis has confirmed them, at least.
 	DefaultMaxUnsynced = 8
 )
+
+// UnsyncedShare is the share of its limit, 1/UnsyncedShare, that a key may
+// have unconfirmed when that is more than MaxUnsynced: a large limit needs
+// room for the requests of one exchange round trip, and its slack stays
+// the same share of it.
+const UnsyncedShare = 64
 
 // closeTimeout bounds the last exchange of Close.
 const closeTimeout = storehealth.DefaultTimeout
@@ -57,8 +63,9 @@ type RedisCounterConfig struct {
 	// DefaultExchangeInterval.
 	Interval time.Duration
 	// MaxUnsynced is how many requests per key the counter lets through
-	// before Redis has confirmed them (S in the bound below). Default
-	// DefaultMaxUnsynced.
+	// before Redis has confirmed them, at least: a key whose limit is
+	// larger than UnsyncedShare × MaxUnsynced may have limit/UnsyncedShare
+	// (S in the bound below). Default DefaultMaxUnsynced.
 	MaxUnsynced int
 	// Health decides whether an exchange goes to Redis, and bounds it;
 	// share it with the other users of the same client. Default one of the
@@ -105,14 +112,17 @@ type RedisCounterConfig struct {
 //
 // # Slack
 //
-// A replica admits at most S = MaxUnsynced requests per key that Redis has
-// not confirmed yet: once it has S waiting or in flight, Get answers the key
-// as full (the limit of the asking limiter, see PerLimiter) until the next
-// exchange confirms them, and the limiter answers 429. So, with R replicas
-// counting in the same Redis, within one window the requests admitted for a
-// key exceed what one exact shared count would admit by at most
+// A replica admits at most S requests per key that Redis has not confirmed
+// yet, S = max(MaxUnsynced, limit/UnsyncedShare) for the key's limit: once
+// it has S waiting or in flight, Get answers the key as full (the limit of
+// the asking limiter, see PerLimiter) until the next exchange confirms
+// them, and the limiter answers 429. So, with R replicas counting in the
+// same Redis, within one window the requests admitted for a key exceed
+// what one exact shared count would admit by at most
 //
-//	× S      (16 with the defaults and three replicas)
+//	× S      × max(8, limit/64) with the defaults:
+//	               16 for three replicas and a limit up to 512 a minute,
+//	               about 3 % of a larger limit
 //
 // whatever the request rate and however late the exchanges run: the replica
 // whose exchange reached Redis last saw every request the others had
@@ -122,9 +132,10 @@ type RedisCounterConfig struct {
 // others, and never more than S requests per key ahead of Redis. The price
 // of the bound: a replica receiving more than S requests of one tenant
 // within one exchange round trip refuses the excess, with the usual 429 and
-// Retry-After, although the limit may not be reached; with S/2 triggering an
-// exchange at once that takes a burst of thousands of requests per second
-// per tenant and replica.
+// Retry-After, although the limit may not be reached. With S/2 triggering
+// an exchange at once, that takes a tenant sending its whole minute's
+// limit to one replica within about 64 round trips, or more than 8
+// requests within one for a limit up to 512.
 //
 // This is the only inexactness across replicas; the sliding-window estimate
 // stays httprate's (the previous window's count weighted by its remaining
@@ -150,7 +161,7 @@ type RedisLimitCounter struct {
 	interval    time.Duration
 	maxUnsynced int64
 	// kickAt is the count of unconfirmed requests of one key that starts
-	// an exchange before the tick.
+	// an exchange before the tick, for a key no limiter read yet.
 	kickAt int64
 
 	// window is the longest window length a limiter configured, in ns;
@@ -203,6 +214,10 @@ type entry struct {
 	// read reports that a request read the count since it was created,
 	// or a failed exchange must be made again.
 	read bool
+	// kickAt is the count of unconfirmed requests that starts an exchange
+	// before the tick, half of S for the limit last asked with; 0 until
+	// then.
+	kickAt int64
 }
 
 func (e *entry) count() int64 {
@@ -296,7 +311,7 @@ func (c *RedisLimitCounter) IncrementBy(key string, currentWindow time.Time, amo
 	c.mu.Lock()
 	e := c.entry(key, currentWindow.UnixMilli())
 	e.pending += int64(amount)
-	kick := e.pending+e.inflight >= c.kickAt
+	kick := e.pending+e.inflight >= cmp.Or(e.kickAt, c.kickAt)
 	c.mu.Unlock()
 	if kick {
 		select {
@@ -314,25 +329,26 @@ func (c *RedisLimitCounter) Get(key string, currentWindow, previousWindow time.T
 }
 
 // getLimited is Get for a limiter enforcing limit (0: the largest limit
-// configured): a key with MaxUnsynced requests unconfirmed counts at least
-// limit.
+// configured): a key with S requests unconfirmed counts at least limit.
 func (c *RedisLimitCounter) getLimited(key string, currentWindow, previousWindow time.Time, limit int) (int, int, error) {
 	if !c.health.Load().Up() {
 		return 0, 0, errNotInSync
 	}
 	c.start.Do(c.run)
+	if limit <= 0 {
+		limit = int(c.limit.Load())
+	}
+	s := max(c.maxUnsynced, int64(limit)/UnsyncedShare)
 	c.mu.Lock()
 	ce := c.entry(key, currentWindow.UnixMilli())
 	pe := c.entry(key, previousWindow.UnixMilli())
 	ce.read, pe.read = true, true
 	ce.readGen, pe.readGen = c.gen, c.gen
+	ce.kickAt = max(1, s/2)
 	curr, prev := ce.count(), pe.count()
-	full := ce.pending+ce.inflight >= c.maxUnsynced
+	full := ce.pending+ce.inflight >= s
 	c.mu.Unlock()
 	if full {
-		if limit <= 0 {
-			limit = int(c.limit.Load())
-		}
 		curr = max(curr, int64(limit))
 	}
 	return int(curr), int(prev), nil

@@ -17,34 +17,35 @@ import (
 // TestInboundLimitSlackAcrossThreeReplicas floods one tenant through three
 // replicas counting in the same Redis, all at once, and checks the bound
 // RedisLimitCounter documents: the replicas admit at most × MaxUnsynced
-// requests beyond the limit, and once they have exchanged their counts each
-// of them refuses the tenant.
+// requests beyond the limit (MaxUnsynced, or 1/UnsyncedShare of a large
+// limit), and once they have exchanged their counts each of them refuses the
+// tenant.
 func TestInboundLimitSlackAcrossThreeReplicas(t *testing.T) {
 	const (
 		replicas = 3
-		limit    = 60
 		// A day-long window keeps the flood within one window.
 		window = 24 * time.Hour
 	)
 	for _, tc := range []struct {
 		name        string
+		limit       int
 		interval    time.Duration
 		maxUnsynced int
 		// Behind the fallback, as the gateway runs it.
 		fallback bool
+		// The documented slack: (replicas-1) × S.
+		slack int
 	}{
-		{"with the defaults", 0, 0, false},
-		{"behind the fallback", 0, 0, true},
-		{"with exchanges every millisecond and at most 3 unconfirmed", time.Millisecond, 3, false},
-		{"with exchanges every 200 ms and at most 20 unconfirmed", 200 * time.Millisecond, 20, true},
+		{"with the defaults", 60, 0, 0, false, 2 * ratelimit.DefaultMaxUnsynced},
+		{"behind the fallback", 60, 0, 0, true, 2 * ratelimit.DefaultMaxUnsynced},
+		{"with exchanges every millisecond and at most 3 unconfirmed", 60, time.Millisecond, 3, false, 2 * 3},
+		{"with exchanges every 200 ms and at most 20 unconfirmed", 60, 200 * time.Millisecond, 20, true, 2 * 20},
+		{"with a limit whose share is more than MaxUnsynced", 1280, time.Millisecond, 3, true, 2 * 1280 / ratelimit.UnsyncedShare},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rdb := newRedisClient(t)
 			prefix := testPrefix(t, rdb)
-			slack := (replicas - 1) * tc.maxUnsynced
-			if tc.maxUnsynced == 0 {
-				slack = (replicas - 1) * ratelimit.DefaultMaxUnsynced
-			}
+			limit, slack := tc.limit, tc.slack
 			byTenant := func(r *http.Request) (string, error) { return "tenant:" + r.Header.Get("X-Tenant"), nil }
 			var (
 				counters []syncer
@@ -92,7 +93,7 @@ func TestInboundLimitSlackAcrossThreeReplicas(t *testing.T) {
 				})
 			}
 			deadline := time.After(30 * time.Second)
-			for admitted.Load() < limit || refused.Load() < 10*limit {
+			for admitted.Load() < int64(limit) || refused.Load() < int64(10*limit) {
 				select {
 				case <-deadline:
 					close(stop)
