@@ -27,7 +27,7 @@ const (
 	DefaultExchangeInterval = 50 * time.Millisecond
 	// DefaultMaxUnsynced is how many requests per key a RedisLimitCounter
 	// admits before Redis has confirmed them, at least.
-	DefaultMaxUnsynced = 8
+	DefaultMaxUnsynced = 32
 )
 
 // UnsyncedShare is the share of its limit, 1/UnsyncedShare, that a key may
@@ -120,8 +120,8 @@ type RedisCounterConfig struct {
 // same Redis, within one window the requests admitted for a key exceed
 // what one exact shared count would admit by at most
 //
-//	× S      × max(8, limit/64) with the defaults:
-//	               16 for three replicas and a limit up to 512 a minute,
+//	× S      × max(32, limit/64) with the defaults:
+//	               64 for three replicas and a limit up to 2048,
 //	               about 3 % of a larger limit
 //
 // whatever the request rate and however late the exchanges run: the replica
@@ -133,9 +133,11 @@ type RedisCounterConfig struct {
 // of the bound: a replica receiving more than S requests of one tenant
 // within one exchange round trip refuses the excess, with the usual 429 and
 // Retry-After, although the limit may not be reached. With S/2 triggering
-// an exchange at once, that takes a tenant sending its whole minute's
-// limit to one replica within about 64 round trips, or more than 8
-// requests within one for a limit up to 512.
+// an exchange at once, that takes more than 32 requests of one tenant at
+// the same moment on one replica (a limit up to 2048), or its whole limit
+// within about 64 round trips. Under an ordinary load a replica has about
+// one round trip's requests unconfirmed, so the slack actually used is far
+// below the bound.
 //
 // This is the only inexactness across replicas; the sliding-window estimate
 // stays httprate's (the previous window's count weighted by its remaining

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/httprate"
 
 	"switchboard/internal/ratelimit"
+	"switchboard/internal/storehealth"
 )
 
 // TestInboundLimitSlackAcrossThreeReplicas floods one tenant through three
@@ -36,8 +37,8 @@ func TestInboundLimitSlackAcrossThreeReplicas(t *testing.T) {
 		// The documented slack: (replicas-1) × S.
 		slack int
 	}{
-		{"with the defaults", 60, 0, 0, false, 2 * ratelimit.DefaultMaxUnsynced},
-		{"behind the fallback", 60, 0, 0, true, 2 * ratelimit.DefaultMaxUnsynced},
+		{"with the defaults", 120, 0, 0, false, 2 * ratelimit.DefaultMaxUnsynced},
+		{"behind the fallback", 120, 0, 0, true, 2 * ratelimit.DefaultMaxUnsynced},
 		{"with exchanges every millisecond and at most 3 unconfirmed", 60, time.Millisecond, 3, false, 2 * 3},
 		{"with exchanges every 200 ms and at most 20 unconfirmed", 60, 200 * time.Millisecond, 20, true, 2 * 20},
 		{"with a limit whose share is more than MaxUnsynced", 1280, time.Millisecond, 3, true, 2 * 1280 / ratelimit.UnsyncedShare},
@@ -52,11 +53,20 @@ func TestInboundLimitSlackAcrossThreeReplicas(t *testing.T) {
 				handlers []http.Handler
 			)
 			for range replicas {
+				// Redis is up all along: a failed exchange fails the test.
+				// The flood keeps both CPUs busy, so the exchanges get a
+				// timeout that only an outage reaches.
+				onError := func(err error) { t.Errorf("exchange: %v", err) }
+				health, err := storehealth.New(storehealth.Config{Timeout: time.Minute})
+				if err != nil {
+					t.Fatal(err)
+				}
 				var c syncer = newRedisCounter(t, ratelimit.RedisCounterConfig{
 					Redis: newRedisClient(t), Prefix: prefix, Interval: tc.interval, MaxUnsynced: tc.maxUnsynced,
+					Health: health, OnError: onError,
 				})
 				if tc.fallback {
-					c = mustFallbackCounter(t, ratelimit.FallbackCounterConfig{Shared: c})
+					c = mustFallbackCounter(t, ratelimit.FallbackCounterConfig{Shared: c, Health: health, OnSharedError: onError})
 				}
 				counters = append(counters, c)
 				limiter := httprate.NewRateLimiter(limit, window, httprate.WithKeyFuncs(byTenant),
