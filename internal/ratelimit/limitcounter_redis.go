@@ -107,8 +107,8 @@ type RedisCounterConfig struct {
 // previous window) is read with GET, for a second after a request last
 // asked about it. Keys no request asked about for longer are left alone, and
 // forgotten once their window is over. The exchange starts early once a key
-// has MaxUnsynced/2 requests waiting, so a burst does not wait for the next
-// tick.
+// has S/2 requests unconfirmed (S below), so a burst does not wait for the
+// next tick.
 //
 // # Slack
 //
@@ -124,10 +124,11 @@ type RedisCounterConfig struct {
 //	               64 for three replicas and a limit up to 2048,
 //	               about 3 % of a larger limit
 //
-// whatever the request rate and however late the exchanges run: the replica
-// whose exchange reached Redis last saw every request the others had
-// confirmed by then, and each of the others admitted at most S after its own
-// last confirmed one. In terms of time: a replica is never more than one
+// for requests counting one each (httprate's default increment), whatever
+// the request rate and however late the exchanges run, as long as they
+// succeed: the replica whose exchange reached Redis last saw every request
+// the others had confirmed by then and admitted at most S past them, and
+// each of the others admitted at most S after its own last confirmed one. In terms of time: a replica is never more than one
 // exchange, Interval plus a round trip (sooner under a burst), behind the
 // others, and never more than S requests per key ahead of Redis. The price
 // of the bound: a replica receiving more than S requests of one tenant
@@ -213,9 +214,6 @@ type entry struct {
 	// readGen is the exchange generation in which a request last read
 	// the count, so that the exchanges keep refreshing it for a while.
 	readGen uint64
-	// read reports that a request read the count since it was created,
-	// or a failed exchange must be made again.
-	read bool
 	// kickAt is the count of unconfirmed requests that starts an exchange
 	// before the tick, half of S for the limit last asked with; 0 until
 	// then.
@@ -344,7 +342,6 @@ func (c *RedisLimitCounter) getLimited(key string, currentWindow, previousWindow
 	c.mu.Lock()
 	ce := c.entry(key, currentWindow.UnixMilli())
 	pe := c.entry(key, previousWindow.UnixMilli())
-	ce.read, pe.read = true, true
 	ce.readGen, pe.readGen = c.gen, c.gen
 	ce.kickAt = max(1, s/2)
 	curr, prev := ce.count(), pe.count()
@@ -458,12 +455,11 @@ func (c *RedisLimitCounter) collect(now time.Time) []pendingCount {
 			continue
 		}
 		delta := e.pending + e.carried
-		if delta == 0 && !e.read && c.gen-e.readGen > c.refreshGens {
+		if delta == 0 && c.gen-e.readGen > c.refreshGens {
 			continue
 		}
 		e.inflight, e.pending = e.pending, 0
 		e.carriedInflight, e.carried = e.carried, 0
-		e.read = false
 		batch = append(batch, pendingCount{k: k, e: e, delta: delta})
 	}
 	return batch
@@ -480,7 +476,7 @@ func (c *RedisLimitCounter) send(ctx context.Context, batch []pendingCount) erro
 		for i := range batch {
 			pc := &batch[i]
 			k := c.redisKey(pc.k)
-			if pc.delta > 0 {
+			if pc.delta != 0 {
 				pc.incr = p.IncrBy(ctx, k, pc.delta)
 				p.PExpire(ctx, k, ttl)
 			} else {
@@ -520,7 +516,6 @@ func (c *RedisLimitCounter) settle(batch []pendingCount, err error) {
 		if err != nil {
 			e.carried += e.inflight + e.carriedInflight
 			e.inflight, e.carriedInflight = 0, 0
-			e.read = true
 			continue
 		}
 		if pc.incr != nil {
