@@ -126,9 +126,10 @@ type RedisCounterConfig struct {
 //
 // for requests counting one each (httprate's default increment), whatever
 // the request rate and however late the exchanges run, as long as they
-// succeed: the replica whose exchange reached Redis last saw every request
-// the others had confirmed by then and admitted at most S past them, and
-// each of the others admitted at most S after its own last confirmed one. In terms of time: a replica is never more than one
+// succeed: the replica whose exchange reached Redis last counted every
+// request the others had confirmed by then, and admitted only while its
+// count stayed under the limit; each of the others admitted at most S after
+// its own last confirmed one. In terms of time: a replica is never more than one
 // exchange, Interval plus a round trip (sooner under a burst), behind the
 // others, and never more than S requests per key ahead of Redis. The price
 // of the bound: a replica receiving more than S requests of one tenant
