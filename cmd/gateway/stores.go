@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -137,6 +138,10 @@ type mirrorStore interface {
 func (s *stores) close() {
 	if s.stop != nil {
 		s.stop()
+	}
+	// The inbound counter's last exchange adds its last requests to Redis.
+	if c, ok := s.counter.(io.Closer); ok {
+		_ = c.Close()
 	}
 	if s.redis != nil {
 		_ = s.redis.Close()

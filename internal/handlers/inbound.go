@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/httprate"
 
 	"switchboard/internal/domain"
+	"switchboard/internal/ratelimit"
 )
 
 // inboundWindow is the inbound limit's window (SPEC §5: per minute).
@@ -31,7 +32,9 @@ func (s *Server) newInboundLimiter(limit int) *httprate.RateLimiter {
 			RetryAfter: "Retry-After", Increment: "X-Ratelimit-Increment"}),
 	}
 	if s.counter != nil {
-		opts = append(opts, httprate.WithLimitCounter(s.counter))
+		// The limiter's own view of the shared counter, which needs the
+		// limit to answer a tenant it must not admit more for.
+		opts = append(opts, httprate.WithLimitCounter(ratelimit.PerLimiter(s.counter)))
 	}
 	return httprate.NewRateLimiter(limit, inboundWindow, opts...)
 }

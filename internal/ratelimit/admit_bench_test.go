@@ -2,14 +2,19 @@ package ratelimit_test
 
 import (
 	"context"
-	"switchboard/internal/redistest"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/go-chi/httprate"
 	"github.com/redis/go-redis/v9"
 
 	"switchboard/internal/ratelimit"
+	"switchboard/internal/redistest"
 )
 
 // BenchmarkAdmit measures one admission decision, the price every upstream
@@ -79,4 +84,88 @@ func (c *steppingClock) Now() time.Time {
 func benchRedis(b *testing.B) (*redis.Client, string) {
 	b.Helper()
 	return redistest.Open(b)
+}
+
+// BenchmarkInboundLimit measures the inbound limit's decision for one
+// request, httprate's OnLimit with one limiter per tenant sharing one
+// counter as the gateway builds them, under parallel load: 64 callers per
+// CPU, half of the requests for one hot tenant and the rest spread over
+// eight others, every one admitted. "redis round trips" is the counter
+// before it answered from memory (NewRoundTripLimitCounter), "redis
+// exchanges" RedisLimitCounter; both behind the FallbackLimitCounter as in
+// the gateway. "memory" is httprate's own counter, for reference.
+func BenchmarkInboundLimit(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		counter func(b *testing.B) httprate.LimitCounter
+	}{
+		{"redis round trips", func(b *testing.B) httprate.LimitCounter {
+			rdb, prefix := benchRedis(b)
+			return benchFallback(b, ratelimit.NewRoundTripLimitCounter(rdb, prefix))
+		}},
+		{"redis exchanges", func(b *testing.B) httprate.LimitCounter {
+			rdb, prefix := benchRedis(b)
+			rc := ratelimit.NewRedisLimitCounter(rdb, prefix)
+			b.Cleanup(func() { _ = rc.Close() })
+			return benchFallback(b, rc)
+		}},
+		{"memory", func(*testing.B) httprate.LimitCounter { return nil }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			counter := tc.counter(b)
+			const others = 8
+			limiters := make([]*httprate.RateLimiter, others+1) // [0] is the hot tenant
+			for i := range limiters {
+				var opts []httprate.Option
+				if counter != nil {
+					opts = append(opts, httprate.WithLimitCounter(ratelimit.PerLimiter(counter)))
+				}
+				limiters[i] = httprate.NewRateLimiter(1<<30, time.Minute, opts...)
+			}
+			var next atomic.Int64
+			b.SetParallelism(64)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				r := httptest.NewRequest(http.MethodGet, "/v1/companies", nil)
+				w := &headerWriter{h: make(http.Header, 4)}
+				for i := int(next.Add(1)); pb.Next(); i++ {
+					tenant := 0
+					if i%2 == 1 {
+						tenant = 1 + (i/2)%others
+					}
+					clear(w.h)
+					if limiters[tenant].OnLimit(w, r, tenantKeys[tenant]) {
+						b.Errorf("tenant %d refused", tenant)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// tenantKeys are the benchmark's tenant ids, built once.
+var tenantKeys = func() []string {
+	keys := make([]string, 9)
+	for i := range keys {
+		keys[i] = "tenant-" + strconv.Itoa(i)
+	}
+	return keys
+}()
+
+// headerWriter is the least http.ResponseWriter OnLimit writes headers to.
+type headerWriter struct{ h http.Header }
+
+func (w *headerWriter) Header() http.Header         { return w.h }
+func (w *headerWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *headerWriter) WriteHeader(int)             {}
+
+func benchFallback(b *testing.B, shared httprate.LimitCounter) httprate.LimitCounter {
+	b.Helper()
+	c, err := ratelimit.NewFallbackLimitCounter(ratelimit.FallbackCounterConfig{Shared: shared})
+	if err != nil {
+		b.Fatalf("NewFallbackLimitCounter: %v", err)
+	}
+	return c
 }

@@ -22,9 +22,14 @@
 // caller wait.
 //
 // The inbound limit plugs into httprate through its LimitCounter seam:
-// RedisLimitCounter counts across replicas, and FallbackLimitCounter keeps
-// the limit working (per replica) while Redis is unreachable instead of
-// failing every request, on the same store health.
+// RedisLimitCounter counts across replicas without Redis on the request's
+// path (it answers from memory and exchanges its counts with Redis in one
+// round trip every 50 ms), and FallbackLimitCounter keeps the limit working
+// (per replica) while Redis is unreachable instead of failing every
+// request, on the same store health. Across R replicas the inbound limit
+// may admit up to × max(32, limit/64) requests beyond the limit per
+// window, a bound RedisLimitCounter documents and enforces; PerLimiter
+// gives each tenant's limiter its view of the shared counter.
 //
 // The package never logs; failures of the shared store are reported through
 // optional hooks so that the caller decides what to log and count.

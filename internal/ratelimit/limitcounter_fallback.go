@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -51,8 +52,17 @@ type FallbackCounterConfig struct {
 // Local is incremented on every request, not only during an outage, so that
 // when Shared fails mid-window this replica's own requests are already
 // counted and a caller does not get a fresh allowance.
+//
+// A RedisLimitCounter given as Shared is made to exchange with Redis through
+// Health and to report its failed exchanges to OnSharedError. Its counts
+// never wait for Redis, so this counter reads them whenever Health is up and
+// leaves probing the store to the exchanges; any other Shared is called on
+// the request's path, and probed by the request that Health allows after a
+// cooldown.
 type FallbackLimitCounter struct {
 	shared, local httprate.LimitCounter
+	// synced is shared when it is a RedisLimitCounter.
+	synced        *RedisLimitCounter
 	health        *storehealth.Health
 	onSharedError func(err error)
 }
@@ -79,7 +89,30 @@ func NewFallbackLimitCounter(cfg FallbackCounterConfig) (*FallbackLimitCounter, 
 		}
 		c.health = h
 	}
+	if rc, ok := cfg.Shared.(*RedisLimitCounter); ok {
+		c.synced = rc
+		rc.attach(c.health, cfg.OnSharedError)
+	}
 	return c, nil
+}
+
+// Sync exchanges the counts of a RedisLimitCounter given as Shared with
+// Redis now (see RedisLimitCounter.Sync); for any other Shared it does
+// nothing.
+func (c *FallbackLimitCounter) Sync(ctx context.Context) error {
+	if c.synced == nil {
+		return nil
+	}
+	return c.synced.Sync(ctx)
+}
+
+// Close closes a RedisLimitCounter given as Shared (see
+// RedisLimitCounter.Close); for any other Shared it does nothing.
+func (c *FallbackLimitCounter) Close() error {
+	if c.synced == nil {
+		return nil
+	}
+	return c.synced.Close()
 }
 
 // Config implements httprate.LimitCounter.
@@ -98,8 +131,13 @@ func (c *FallbackLimitCounter) IncrementBy(key string, currentWindow time.Time, 
 	if err := c.local.IncrementBy(key, currentWindow, amount); err != nil {
 		return fmt.Errorf("ratelimit: increment local inbound count: %w", err)
 	}
+	if c.synced != nil {
+		// Counted in memory, added to Redis by an exchange, even one
+		// after an outage.
+		return c.synced.IncrementBy(key, currentWindow, amount)
+	}
 	// httprate's counter takes no context: the shared counter bounds its
-	// own calls (redisTimeout), and the health decides whether to make them.
+	// own calls, and the health decides whether to make them.
 	if c.health.Allow() {
 		if err := c.shared.IncrementBy(key, currentWindow, amount); err != nil {
 			c.sharedFailed(err)
@@ -112,7 +150,17 @@ func (c *FallbackLimitCounter) IncrementBy(key string, currentWindow time.Time, 
 
 // Get implements httprate.LimitCounter. It fails only if Local does.
 func (c *FallbackLimitCounter) Get(key string, currentWindow, previousWindow time.Time) (int, int, error) {
-	if c.health.Allow() {
+	return c.getLimited(key, currentWindow, previousWindow, 0)
+}
+
+// getLimited is Get for a limiter enforcing limit (see PerLimiter).
+func (c *FallbackLimitCounter) getLimited(key string, currentWindow, previousWindow time.Time, limit int) (int, int, error) {
+	if c.synced != nil {
+		// It fails, without waiting, while the store is down.
+		if curr, prev, err := c.synced.getLimited(key, currentWindow, previousWindow, limit); err == nil {
+			return curr, prev, nil
+		}
+	} else if c.health.Allow() {
 		curr, prev, err := c.shared.Get(key, currentWindow, previousWindow)
 		if err == nil {
 			c.health.Succeeded()

@@ -1,6 +1,7 @@
 package ratelimit_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -34,13 +35,19 @@ func serve(h http.Handler, tenant string) int {
 	return w.Code
 }
 
+// syncer is a counter that exchanges its counts with Redis on demand.
+type syncer interface {
+	httprate.LimitCounter
+	Sync(ctx context.Context) error
+}
+
 func TestInboundLimitHoldsAcrossReplicas(t *testing.T) {
 	tests := []struct {
 		name string
-		wrap func(t *testing.T, c httprate.LimitCounter) httprate.LimitCounter
+		wrap func(t *testing.T, c *ratelimit.RedisLimitCounter) syncer
 	}{
-		{"with the Redis counter", func(_ *testing.T, c httprate.LimitCounter) httprate.LimitCounter { return c }},
-		{"with the Redis counter behind the fallback", func(t *testing.T, c httprate.LimitCounter) httprate.LimitCounter {
+		{"with the Redis counter", func(_ *testing.T, c *ratelimit.RedisLimitCounter) syncer { return c }},
+		{"with the Redis counter behind the fallback", func(t *testing.T, c *ratelimit.RedisLimitCounter) syncer {
 			return mustFallbackCounter(t, ratelimit.FallbackCounterConfig{Shared: c})
 		}},
 	}
@@ -48,13 +55,28 @@ func TestInboundLimitHoldsAcrossReplicas(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rdb := newRedisClient(t)
 			prefix := testPrefix(t, rdb)
+			counters := []syncer{
+				tc.wrap(t, newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: rdb, Prefix: prefix})),
+				tc.wrap(t, newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: newRedisClient(t), Prefix: prefix})),
+			}
 			replicas := []http.Handler{
-				replica(t, 3, tc.wrap(t, ratelimit.NewRedisLimitCounter(rdb, prefix))),
-				replica(t, 3, tc.wrap(t, ratelimit.NewRedisLimitCounter(newRedisClient(t), prefix))),
+				replica(t, 3, ratelimit.PerLimiter(counters[0])),
+				replica(t, 3, ratelimit.PerLimiter(counters[1])),
+			}
+			// Requests a moment apart: each replica has exchanged its
+			// counts with Redis before the next request.
+			exchange := func() {
+				t.Helper()
+				for _, c := range counters {
+					if err := c.Sync(t.Context()); err != nil {
+						t.Fatalf("Sync: %v", err)
+					}
+				}
 			}
 			var got []int
 			for i := range 6 {
 				got = append(got, serve(replicas[i%2], "acme"))
+				exchange()
 			}
 			want := []int{200, 200, 200, 429, 429, 429}
 			if !slices.Equal(got, want) {
@@ -70,13 +92,17 @@ func TestInboundLimitHoldsAcrossReplicas(t *testing.T) {
 func TestInboundLimitKeepsWorkingWithRedisUnreachable(t *testing.T) {
 	var failures atomic.Int64
 	counter := mustFallbackCounter(t, ratelimit.FallbackCounterConfig{
-		Shared:        ratelimit.NewRedisLimitCounter(unreachableRedis(t), ""),
+		Shared:        newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: unreachableRedis(t)}),
 		OnSharedError: func(error) { failures.Add(1) },
 	})
-	h := replica(t, 2, counter)
+	h := replica(t, 2, ratelimit.PerLimiter(counter))
 	var got []int
 	for range 3 {
 		got = append(got, serve(h, "acme"))
+		// The first exchange fails, the next ones wait for RetryShared.
+		if err := counter.Sync(t.Context()); err == nil {
+			t.Error("Sync: got no error, want one")
+		}
 	}
 	if want := []int{200, 200, 429}; !slices.Equal(got, want) {
 		t.Errorf("got statuses %v, want %v", got, want)
@@ -108,7 +134,9 @@ func (c *switchableCounter) Get(key string, curr, prev time.Time) (int, int, err
 
 func TestFallbackLimitCounterReturnsToTheSharedCounter(t *testing.T) {
 	rdb := newRedisClient(t)
-	shared := &switchableCounter{LimitCounter: ratelimit.NewRedisLimitCounter(rdb, testPrefix(t, rdb))}
+	prefix := testPrefix(t, rdb)
+	inner := newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: rdb, Prefix: prefix})
+	shared := &switchableCounter{LimitCounter: inner}
 	clock := newFakeClock()
 	c := mustFallbackCounter(t, ratelimit.FallbackCounterConfig{Shared: shared, Now: clock.Now, RetryShared: 5 * time.Second})
 	c.Config(100, counterWindow)
@@ -122,7 +150,15 @@ func TestFallbackLimitCounterReturnsToTheSharedCounter(t *testing.T) {
 		return n
 	}
 
-	mustIncrement(t, shared.IncrementBy("acme", w, 10)) // the other replicas' requests
+	// The other replicas' requests, learned by an exchange.
+	other := newRedisCounter(t, ratelimit.RedisCounterConfig{Redis: newRedisClient(t), Prefix: prefix})
+	other.Config(100, counterWindow)
+	mustIncrement(t, other.IncrementBy("acme", w, 10))
+	mustSync(t, other)
+	if n := get(); n != 0 {
+		t.Fatalf("before an exchange: got %d, want 0", n)
+	}
+	mustSync(t, inner)
 	mustIncrement(t, c.Increment("acme", w))
 	if n := get(); n != 11 {
 		t.Fatalf("shared counter up: got %d, want 11", n)
@@ -140,5 +176,12 @@ func TestFallbackLimitCounterReturnsToTheSharedCounter(t *testing.T) {
 	clock.Advance(time.Nanosecond)
 	if n := get(); n != 11 {
 		t.Fatalf("after RetryShared: got %d, want the shared 11", n)
+	}
+}
+
+func mustSync(t *testing.T, c syncer) {
+	t.Helper()
+	if err := c.Sync(t.Context()); err != nil {
+		t.Fatalf("Sync: %v", err)
 	}
 }
