@@ -99,10 +99,13 @@ func newReplica(t *testing.T, prefix string, limit int) *budgetReplica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.replicas, err = ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: prefix, Health: health})
+	r.replicas, err = ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: prefix, Health: health, Now: r.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// These replicas have run for a while: past the hold of the count
+	// assumed at start, they go by what they count.
+	r.clock.Advance(ratelimit.DefaultCountHold + time.Second)
 	r.budget, err = ratelimit.NewBudget(ratelimit.BudgetConfig{
 		Account:      "acme",
 		Limit:        limit,

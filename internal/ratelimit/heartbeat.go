@@ -44,8 +44,14 @@ type ReplicasConfig struct {
 	// TTL is how long a replica counts as live after its last beat.
 	// Default three intervals.
 	TTL time.Duration
-	// Assume is what Live reports before the first count. Default
-	// DefaultAssumedReplicas.
+	// Assume is what Live reports before the first count, and at least
+	// until a Hold has passed since NewReplicas: a replica counts the
+	// others only when it beats, so the first count of a replica started
+	// together with others (a deployment) may miss those that beat after
+	// it, and a share of the whole limit during an early outage, or a
+	// re-seeded window trusted with only its own count, would overrun the
+	// budget. The assumed count is held as if it had been counted at
+	// start. Default DefaultAssumedReplicas.
 	Assume int
 	// Hold is how long Live keeps reporting the highest count seen after
 	// beats counted fewer: a replica whose beat is late (a loaded machine)
@@ -114,6 +120,7 @@ func NewReplicas(cfg ReplicasConfig) (*Replicas, error) {
 	if now == nil {
 		now = time.Now
 	}
+	assume := cmp.Or(cfg.Assume, DefaultAssumedReplicas)
 	return &Replicas{
 		rdb:      cfg.Redis,
 		key:      cmp.Or(cfg.Prefix, DefaultRedisPrefix) + "replicas",
@@ -122,24 +129,23 @@ func NewReplicas(cfg ReplicasConfig) (*Replicas, error) {
 		interval: interval,
 		ttl:      cmp.Or(cfg.TTL, 3*interval),
 		beat:     redis.NewScript(luaBeat),
-		assume:   cmp.Or(cfg.Assume, DefaultAssumedReplicas),
+		assume:   assume,
 		hold:     cmp.Or(cfg.Hold, DefaultCountHold),
 		now:      now,
+		high:     int64(assume),
+		highAt:   now(),
 	}, nil
 }
 
 // ID is this replica's name in the heartbeats and in re-seeded windows.
 func (r *Replicas) ID() string { return r.id }
 
-// Live is the number of live replicas last counted (this one included), or
-// the assumed number before the first count. It never asks Redis: during an
-// outage it is the count last seen.
+// Live is the highest number of live replicas counted (this one included)
+// within the hold, the assumed number counting as seen at start. It never
+// asks Redis: during an outage it is the count last seen.
 func (r *Replicas) Live() int {
 	r.countMu.Lock()
 	defer r.countMu.Unlock()
-	if r.high == 0 {
-		return r.assume
-	}
 	return int(r.high)
 }
 

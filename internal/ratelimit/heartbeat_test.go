@@ -57,6 +57,7 @@ func TestReplicasKeepTheHigherCountForAHoldAfterFewerAreCounted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	clock.Advance(11 * time.Second) // past the hold of the assumed count
 	beat(a)
 	beat(b)
 	beat(a)
@@ -107,7 +108,7 @@ func TestReplicasStartCountsAtOnceAndSyncsOnEveryBeat(t *testing.T) {
 	rdb := newRedisClient(t)
 	prefix := testPrefix(t, rdb)
 	health, _ := storehealth.New(storehealth.Config{})
-	r, err := ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: prefix, Health: health, Interval: time.Hour})
+	r, err := ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: prefix, Health: health, Interval: time.Hour, Hold: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,4 +125,33 @@ func TestReplicasStartCountsAtOnceAndSyncsOnEveryBeat(t *testing.T) {
 	}
 	<-synced // the first beat's hooks run without waiting for the interval
 	stop()
+}
+
+// TestReplicasStartedTogetherHoldTheAssumedCount: the first replica of a
+// deployment counts only itself; until a hold has passed it must not take
+// the whole limit as its outage share, nor trust a window it alone
+// re-seeded, since the others counted it but it did not count them.
+func TestReplicasStartedTogetherHoldTheAssumedCount(t *testing.T) {
+	rdb := newRedisClient(t)
+	prefix := testPrefix(t, rdb)
+	health, _ := storehealth.New(storehealth.Config{})
+	clock := clocktest.New()
+	first, err := ratelimit.NewReplicas(ratelimit.ReplicasConfig{Redis: rdb, Prefix: prefix, Health: health,
+		Hold: 10 * time.Second, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Beat(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := first.Live(); got != ratelimit.DefaultAssumedReplicas {
+		t.Fatalf("alone at its first beat: got %d live, want the assumed %d held", got, ratelimit.DefaultAssumedReplicas)
+	}
+	clock.Advance(11 * time.Second)
+	if err := first.Beat(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := first.Live(); got != 1 {
+		t.Fatalf("alone after the hold: got %d live, want 1", got)
+	}
 }
