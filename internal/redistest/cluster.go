@@ -192,6 +192,16 @@ func (c *RedisCluster) MasterOf(tb testing.TB, key string) string {
 func (c *RedisCluster) client(tb testing.TB) (*redis.ClusterClient, string) {
 	tb.Helper()
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	// Load the slot map and connect to every node now, as Open's PING does
+	// for a single server: a test's first calls then do not all load it at
+	// once, each within its own short timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	err := rdb.ForEachShard(ctx, func(ctx context.Context, n *redis.Client) error { return n.Ping(ctx).Err() })
+	cancel()
+	if err != nil {
+		_ = rdb.Close()
+		tb.Fatalf("connecting to the Redis Cluster: %v", err)
+	}
 	prefix := "sbtest:" + rand.Text()[:12] + ":"
 	tb.Cleanup(func() {
 		defer rdb.Close()
