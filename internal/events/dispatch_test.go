@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"switchboard/internal/clocktest"
 	"switchboard/internal/domain"
 	"switchboard/internal/redistest"
@@ -245,10 +247,16 @@ func TestWebhooksOfAnotherAccountNeverReceiveItsEvents(t *testing.T) {
 }
 
 func TestWebhookDeliveryAcrossReplicas(t *testing.T) {
+	testWebhookDeliveryAcrossReplicas(t, func(t *testing.T) (redis.Cmdable, string) { return redistest.Open(t) })
+}
+
+// testWebhookDeliveryAcrossReplicas runs replicas' dispatchers on the Redis
+// log and queue of open (a client and a fresh key prefix).
+func testWebhookDeliveryAcrossReplicas(t *testing.T, open func(t *testing.T) (redis.Cmdable, string)) {
 	ctx := context.Background()
 
 	t.Run("three replicas and a receiver answering 2xx deliver each event exactly once", func(t *testing.T) {
-		rdb, prefix := redistest.Open(t)
+		rdb, prefix := open(t)
 		log := NewRedisLog(rdb, prefix, 0)
 		rc := newReceiver(t, status(200))
 		ep := endpointFor(rc.URL)
@@ -283,7 +291,7 @@ func TestWebhookDeliveryAcrossReplicas(t *testing.T) {
 	})
 
 	t.Run("a replica stopped mid-attempt loses nothing: another takes the event over", func(t *testing.T) {
-		rdb, prefix := redistest.Open(t)
+		rdb, prefix := open(t)
 		log := NewRedisLog(rdb, prefix, 0)
 		release := make(chan struct{})
 		rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {

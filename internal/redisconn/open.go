@@ -17,6 +17,10 @@ const (
 	DialTimeout = time.Second
 	IOTimeout   = 500 * time.Millisecond
 	PoolTimeout = time.Second
+	// ClusterStateReloadInterval bounds how stale a Cluster client's slot
+	// map may get: after a master's failover, calls of its slots fail until
+	// the next reload. One CLUSTER SLOTS a second per replica is cheap.
+	ClusterStateReloadInterval = time.Second
 )
 
 // Open returns a client for raw: a single server by default, a
@@ -47,6 +51,10 @@ func Open(raw string) (redis.UniversalClient, error) {
 		}
 		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = DialTimeout, IOTimeout, IOTimeout, PoolTimeout
 		o.MaxRetries = 1
+		// A killed master answers no MOVED: only a reload of the slot map
+		// finds its promoted replica, and go-redis reloads it at most this
+		// often (60 s by default, a minute of failing calls).
+		o.ClusterStateReloadInterval = ClusterStateReloadInterval
 		return redis.NewClusterClient(o), nil
 	default:
 		o, err := redis.ParseURL(raw)
