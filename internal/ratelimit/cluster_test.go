@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -40,4 +41,38 @@ func TestRedisLimitCounterConformanceOnCluster(t *testing.T) {
 		rdb, prefix := redistest.Cluster(t)
 		return ratelimit.NewRedisLimitCounter(rdb, prefix)
 	})
+}
+
+// TestRedisLimitCounterExchangesKeysOfManySlotsOnCluster: one exchange
+// carries every tenant's count, and tenants' keys live on different slots
+// (and masters) of a Cluster.
+func TestRedisLimitCounterExchangesKeysOfManySlotsOnCluster(t *testing.T) {
+	rdb, prefix := redistest.Cluster(t)
+	one, two := ratelimit.NewRedisLimitCounter(rdb, prefix), ratelimit.NewRedisLimitCounter(rdb, prefix)
+	t.Cleanup(func() { one.Close(); two.Close() })
+	one.Config(1000, counterWindow)
+	two.Config(1000, counterWindow)
+	w := time.Now().UTC().Truncate(counterWindow)
+	prev := w.Add(-counterWindow)
+	const tenants = 24
+	for i := range tenants {
+		mustIncrement(t, one.IncrementBy("tenant-"+strconv.Itoa(i), w, i+1))
+	}
+	if err := one.Sync(t.Context()); err != nil {
+		t.Fatalf("exchange of %d tenants' counts: %v", tenants, err)
+	}
+	for i := range tenants {
+		if _, _, err := two.Get("tenant-"+strconv.Itoa(i), w, prev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := two.Sync(t.Context()); err != nil {
+		t.Fatalf("reading %d tenants' counts: %v", tenants, err)
+	}
+	for i := range tenants {
+		curr, _, err := two.Get("tenant-"+strconv.Itoa(i), w, prev)
+		if err != nil || curr != i+1 {
+			t.Errorf("tenant-%d on the other replica: got %d, %v; want %d", i, curr, err, i+1)
+		}
+	}
 }

@@ -100,7 +100,7 @@ type RedisCounterConfig struct {
 // tenant's requests wait for the round trips of the one before. This counter
 // answers both from memory instead: a count is the key's total as Redis last
 // returned it plus this replica's requests not yet added to it. Every
-// Interval one background exchange, a single MULTI round trip for every key
+// Interval one background exchange, a single pipelined round trip for every key
 // at once, adds this replica's new requests to each key it has counted
 // (INCRBY, PEXPIRE) and reads back the total, which brings in the other
 // replicas' requests; a key only read (a tenant being refused, or its
@@ -466,14 +466,17 @@ func (c *RedisLimitCounter) collect(now time.Time) []pendingCount {
 	return batch
 }
 
-// send makes one exchange in one MULTI (one per slot on a Cluster): INCRBY
-// and PEXPIRE for a count with requests to add, GET for the others.
+// send makes one exchange in one pipeline (one per node on a Cluster, where
+// a MULTI may not span slots): INCRBY and PEXPIRE for a count with requests
+// to add, GET for the others. Each key's commands need no transaction: the
+// totals are read from INCRBY's own replies, and a PEXPIRE lost with its
+// connection is sent again by the key's next exchange.
 func (c *RedisLimitCounter) send(ctx context.Context, batch []pendingCount) error {
 	if c.rdb == nil {
 		return errors.New("no Redis client")
 	}
 	ttl := 2 * c.windowLength()
-	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i := range batch {
 			pc := &batch[i]
 			k := c.redisKey(pc.k)
