@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"sync"
-	"sync/atomic"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )

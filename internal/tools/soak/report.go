@@ -35,9 +35,9 @@ type report struct {
 	// DuplicatesAcrossRestart are duplicate actions of keys sent again
 	// across the empty Redis restart, which lost their records.
 	DuplicatesAcrossRestart int
-	Lost        []string
-	CWRequests  int
-	PWRequests  int
+	Lost                    []string
+	CWRequests              int
+	PWRequests              int
 	// GatewayCW and GatewayPW are the upstream requests the replicas
 	// counted themselves (switchboard_upstream_requests_total); -1 when a
 	// replica could not be scraped.

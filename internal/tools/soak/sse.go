@@ -156,10 +156,10 @@ func (c *sseClient) hasAll(want []string) bool {
 
 // sseTally is what an SSE client saw.
 type sseTally struct {
-	Got                            map[string]bool
-	Received                       int
+	Got                              map[string]bool
+	Received                         int
 	Duplicates, OutOfOrder, Connects int
-	Statuses                       map[int]int
+	Statuses                         map[int]int
 }
 
 func (c *sseClient) tally() sseTally {
