@@ -70,15 +70,7 @@ func gatherUpstreams(rep *report, up *upstreams, markerPrefix string) {
 	for _, n := range tally {
 		rep.Actions += n
 	}
-	across := map[string]int{}
-	for m := range rep.Ledger.AcrossRestart {
-		if n, ok := tally[m]; ok {
-			across[m] = n
-			delete(tally, m)
-		}
-	}
-	rep.Duplicates = duplicates(tally)
-	rep.DuplicatesAcrossRestart = duplicates(across)
+	rep.Duplicates, rep.DuplicatesAcrossRestart = splitDuplicates(tally, rep.Ledger.AcrossRestart)
 	rep.Lost = lost(rep.Ledger.Acknowledged, tally)
 	cwStatuses, _ := up.cwTap.counts()
 	pwStatuses, limited := up.pwTap.counts()

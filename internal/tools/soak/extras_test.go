@@ -227,3 +227,14 @@ func tenantIndex(id string) int {
 	}
 	return -1
 }
+
+func TestSplitDuplicatesLeavesTheTallyWhole(t *testing.T) {
+	tally := map[string]int{"m1": 2, "m2": 3, "m3": 1}
+	outside, inside := splitDuplicates(tally, map[string]bool{"m2": true, "m3": true})
+	if outside != 1 || inside != 2 {
+		t.Errorf("got %d outside and %d across the restart, want 1 and 2", outside, inside)
+	}
+	if got := lost([]string{"m1", "m2", "m3"}, tally); len(got) != 0 {
+		t.Errorf("got lost %v after the split, want none: the markers are still performed", got)
+	}
+}

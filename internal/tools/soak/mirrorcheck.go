@@ -204,24 +204,12 @@ func checkMirror(ctx context.Context, rs []*replica, pw *phonewagonsim.Server, t
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, tg.Tenant.pick(rs).URL()+"/v1/calls?"+q.Encode(), nil)
-		if err != nil {
-			out.Err = err.Error()
+		status, header, body, err := getRefusedAgain(ctx, hc, rs, tg.Tenant, "/v1/calls?"+q.Encode())
+		if err != nil || status != http.StatusOK {
+			out.Err = fmt.Sprintf("page %d: status %d %v", page, status, err)
 			break
 		}
-		req.Header.Set("Authorization", "Bearer "+tg.Tenant.Token.Reveal())
-		resp, err := hc.Do(req)
-		if err != nil {
-			out.Err = err.Error()
-			break
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			out.Err = fmt.Sprintf("page %d: status %d %v", page, resp.StatusCode, err)
-			break
-		}
-		if resp.Header.Get("X-Cache") != "MIRROR" {
+		if header.Get("X-Cache") != "MIRROR" {
 			out.NotMirror++
 		}
 		var p struct {
@@ -307,4 +295,39 @@ func deref[T any](p *T) T {
 // failed reports whether a required zero of the check is not zero.
 func (m mirrorCheck) failed() bool {
 	return m.Missing > 0 || m.Duplicated > 0 || m.Extra > 0 || m.Stale > 0 || m.NotMirror > 0 || !m.CaughtUp || m.Err != ""
+}
+
+// refusedFor bounds how long a read of the checks is retried while the
+// tenant's inbound limit (which the load may have spent) refuses it.
+const refusedFor = time.Minute
+
+// getRefusedAgain GETs path for t on the next replica and, while the
+// answer is a 429 or 503 with Retry-After, waits that long and asks again,
+// for up to refusedFor.
+func getRefusedAgain(ctx context.Context, hc *http.Client, rs []*replica, t *tenantState, path string) (int, http.Header, []byte, error) {
+	deadline := time.Now().Add(refusedFor)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.pick(rs).URL()+path, nil)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+t.Token.Reveal())
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		resp.Body.Close()
+		if err != nil {
+			return resp.StatusCode, resp.Header, nil, err
+		}
+		wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		refused := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable
+		if !refused || wait <= 0 || time.Now().Add(time.Duration(wait)*time.Second).After(deadline) {
+			return resp.StatusCode, resp.Header, body, nil
+		}
+		if !sleepCtx(ctx, time.Duration(wait)*time.Second) {
+			return resp.StatusCode, resp.Header, body, ctx.Err()
+		}
+	}
 }

@@ -234,36 +234,56 @@ func readStream(body io.Reader, onEvent func(streamEvent) bool, onComment func(s
 }
 
 // readLog replays a tenant's kept events from the oldest (GET /v1/events
-// after zeroEventID) up to the ": live" comment that ends the replay.
+// after zeroEventID) up to the ": live" comment that ends the replay. A
+// refusal with Retry-After (the tenant's inbound limit, Redis unreachable)
+// is asked again after it, for up to refusedFor.
 func readLog(ctx context.Context, r *replica, t *tenantState) ([]streamEvent, error) {
+	deadline := time.Now().Add(refusedFor)
+	for {
+		evs, wait, err := readLogOnce(ctx, r, t)
+		if wait <= 0 || time.Now().Add(wait).After(deadline) {
+			return evs, err
+		}
+		if !sleepCtx(ctx, wait) {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// readLogOnce is one replay; wait is a refusal's Retry-After.
+func readLogOnce(ctx context.Context, r *replica, t *tenantState) (_ []streamEvent, wait time.Duration, _ error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL()+"/v1/events", nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+t.Token.Reveal())
 	req.Header.Set("Last-Event-ID", zeroEventID)
 	cl := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := cl.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("replay the events of %s: %w", t.ID, err)
+		return nil, 0, fmt.Errorf("replay the events of %s: %w", t.ID, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("replay the events of %s: status %d", t.ID, resp.StatusCode)
+		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			wait = time.Duration(secs) * time.Second
+		}
+		return nil, wait, fmt.Errorf("replay the events of %s: status %d", t.ID, resp.StatusCode)
 	}
 	var out []streamEvent
 	live := false
 	err = readStream(resp.Body, func(e streamEvent) bool { out = append(out, e); return true },
 		func(c string) bool { live = c == "live"; return !live })
 	if err != nil {
-		return nil, fmt.Errorf("replay the events of %s: %w", t.ID, err)
+		return nil, 0, fmt.Errorf("replay the events of %s: %w", t.ID, err)
 	}
 	if !live {
-		return nil, fmt.Errorf("replay the events of %s: the stream ended before its replay did", t.ID)
+		return nil, 0, fmt.Errorf("replay the events of %s: the stream ended before its replay did", t.ID)
 	}
-	return out, nil
+	return out, 0, nil
 }
 
 // eventIDLess orders event ids ("<ms>-<seq>"); an id that does not parse
