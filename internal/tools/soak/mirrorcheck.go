@@ -299,7 +299,7 @@ func (m mirrorCheck) failed() bool {
 
 // refusedFor bounds how long a read of the checks is retried while the
 // tenant's inbound limit (which the load may have spent) refuses it.
-const refusedFor = time.Minute
+const refusedFor = 2 * time.Minute
 
 // getRefusedAgain GETs path for t on the next replica and, while the
 // answer is a 429 or 503 with Retry-After, waits that long and asks again,

@@ -115,6 +115,10 @@ const (
 	mirrorSyncInterval    = 5 * time.Second
 	mirrorRevisit         = 10 * time.Minute
 	mirrorRevisitInterval = 15 * time.Second
+	// mirroredExtraRate is added to a mirrored tenant's inbound limit for
+	// what the soak sends it besides the workload: its SSE clients'
+	// reconnections and the sync sampling.
+	mirroredExtraRate = 60
 )
 
 // writeTenantsFile writes the tenants file for the simulators at cwURL
@@ -147,7 +151,11 @@ func writeTenantsFile(path, cwURL, pwURL string, rateLimit int, webhookURLs []st
 				b.WriteString("}\n")
 			}
 		}
-		fmt.Fprintf(&b, "    rate_limit_per_minute: %d\n", rateLimit)
+		limit := rateLimit
+		if t.Mirror {
+			limit += mirroredExtraRate
+		}
+		fmt.Fprintf(&b, "    rate_limit_per_minute: %d\n", limit)
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		return fmt.Errorf("write tenants file: %w", err)
