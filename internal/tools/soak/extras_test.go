@@ -1,11 +1,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"switchboard/internal/config"
 	"switchboard/internal/sandbox/phonewagonsim"
 )
 
@@ -236,5 +239,50 @@ func TestSplitDuplicatesLeavesTheTallyWhole(t *testing.T) {
 	}
 	if got := lost([]string{"m1", "m2", "m3"}, tally); len(got) != 0 {
 		t.Errorf("got lost %v after the split, want none: the markers are still performed", got)
+	}
+}
+
+func TestTenantsFileMirrorsAndHooksTheMirroredTenants(t *testing.T) {
+	creds := newCredentials()
+	var urls []string
+	for i := range receiverSpecs() {
+		urls = append(urls, "http://127.0.0.1:1/hooks/"+strconv.Itoa(i))
+	}
+	path := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := writeTenantsFile(path, "http://127.0.0.1:2/api/v1", "http://127.0.0.1:3", 120, urls); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range creds.secretEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	tenants, err := config.ParseTenants(data, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("the tenants file does not load: %v", err)
+	}
+	if len(tenants) != numTenants {
+		t.Fatalf("got %d tenants, want %d", len(tenants), numTenants)
+	}
+	hooks := 0
+	for i, tn := range tenants {
+		spec := topology()[i]
+		if (tn.Phonewagon.Mirror != nil) != spec.Mirror {
+			t.Errorf("%s: mirror %v, want %v", tn.ID, tn.Phonewagon.Mirror != nil, spec.Mirror)
+		}
+		if spec.Mirror && tn.Phonewagon.Mirror.SyncInterval != mirrorSyncInterval {
+			t.Errorf("%s: sync interval %s, want %s", tn.ID, tn.Phonewagon.Mirror.SyncInterval, mirrorSyncInterval)
+		}
+		hooks += len(tn.Webhooks)
+	}
+	if hooks != len(receiverSpecs()) {
+		t.Errorf("got %d webhook endpoints, want %d", hooks, len(receiverSpecs()))
+	}
+	if strings.Contains(string(data), creds.WebhookSecrets[0].Reveal()) {
+		t.Error("the tenants file holds a webhook secret; it must name its variable")
 	}
 }
