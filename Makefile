@@ -78,8 +78,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./internal/auth
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTenants$$' -fuzztime $(FUZZTIME) ./internal/config
 
-## soak: a bounded mixed workload (reads, writes with idempotency keys, injected upstream faults) over
-## 3 replicas on the local Redis for SOAK_DURATION (default 5m); prints the figures of the README's "Soak" section.
+## soak: a bounded mixed workload (reads, writes with idempotency keys, injected upstream faults, mirrored
+## live accounts with SSE clients and webhook receivers, an empty Redis restart, a replica SIGKILLed) over
+## 3 replicas on a redis-server of its own for SOAK_DURATION (default 5m); prints the figures of the
+## README's "Soak" section.
 SOAK_DURATION ?= 5m
 .PHONY: soak overload
 soak:

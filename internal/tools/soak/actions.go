@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Shares of the logical POSTs sent twice with one Idempotency-Key and one
@@ -33,12 +34,15 @@ type ledger struct {
 	logical      int
 	sentTwice    int
 	replays      int // second answers that replayed the first, as they should
-	mismatches   int // second answers that did not, when they should have
-	samples      []string
+	// mismatched are the second answers that did not, when they should have.
+	mismatched []mismatchNote
+	// spans are, per marker sent twice, when its first send began and its
+	// last ended.
+	spans map[string][2]time.Time
 }
 
 func newLedger(runID string) *ledger {
-	return &ledger{prefix: "soak-" + runID + "-"}
+	return &ledger{prefix: "soak-" + runID + "-", spans: map[string][2]time.Time{}}
 }
 
 // post sends one logical text (message) or contact, maybe twice.
@@ -64,6 +68,7 @@ func (l *ledger) post(ctx context.Context, cl *client, rs []*replica, t *tenantS
 	}
 
 	var answers []response
+	began := time.Now()
 	switch p := rng.Float64(); {
 	case p < concurrentShare:
 		var a, b response
@@ -87,7 +92,7 @@ func (l *ledger) post(ctx context.Context, cl *client, rs []*replica, t *tenantS
 		a, ok := cl.do(ctx, mk(first))
 		answers = kept(answers, a, ok)
 	}
-	l.settle(marker, len(answers) > 1, answers)
+	l.settle(marker, len(answers) > 1, answers, began, time.Now())
 }
 
 func kept(rs []response, r response, ok bool) []response {
@@ -111,7 +116,7 @@ func (l *ledger) checkRetry(marker string, first, retry response) {
 		l.replays++
 		return
 	}
-	l.mismatch(fmt.Sprintf("%s: first %d, retry %d replayed=%v", marker, first.Status, retry.Status, retry.replayed()))
+	l.mismatch(marker, fmt.Sprintf("%s: first %d, retry %d replayed=%v", marker, first.Status, retry.Status, retry.replayed()))
 }
 
 // checkConcurrent: of two simultaneous sends, at most one may be answered
@@ -130,25 +135,27 @@ func (l *ledger) checkConcurrent(marker string, answers []response) {
 	defer l.mu.Unlock()
 	l.replays += replayed
 	if fresh > 1 {
-		l.mismatch(fmt.Sprintf("%s: two fresh 2xx answers to one key", marker))
+		l.mismatch(marker, fmt.Sprintf("%s: two fresh 2xx answers to one key", marker))
 	}
 }
 
-// mismatch records a broken promise; l.mu is held.
-func (l *ledger) mismatch(s string) {
-	l.mismatches++
-	if len(l.samples) < maxSamples {
-		l.samples = append(l.samples, s)
-	}
+// mismatch records a broken promise of marker's key; l.mu is held.
+func (l *ledger) mismatch(marker, s string) {
+	l.mismatched = append(l.mismatched, mismatchNote{marker: marker, note: s})
 }
 
-// settle records a logical POST; a 2xx answer means the upstream acted.
-func (l *ledger) settle(marker string, twice bool, answers []response) {
+// mismatchNote is one broken promise.
+type mismatchNote struct{ marker, note string }
+
+// settle records a logical POST, sent from began to ended; a 2xx answer
+// means the upstream acted.
+func (l *ledger) settle(marker string, twice bool, answers []response, began, ended time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.logical++
 	if twice {
 		l.sentTwice++
+		l.spans[marker] = [2]time.Time{began, ended}
 	}
 	for _, a := range answers {
 		if is2xx(a.Status) {
@@ -161,17 +168,41 @@ func (l *ledger) settle(marker string, twice bool, answers []response) {
 // ledgerSummary is what the ledger saw.
 type ledgerSummary struct {
 	Logical, SentTwice, Replays, Mismatches int
-	Acknowledged                            []string
-	Samples                                 []string
+	// MismatchesAcrossRestart are broken promises of keys whose sends
+	// spanned the empty Redis restart, which loses every idempotency
+	// record (README: replaying a key across a restart needs persistence).
+	MismatchesAcrossRestart int
+	// AcrossRestart are the markers sent twice across the restart.
+	AcrossRestart map[string]bool
+	Acknowledged  []string
+	Samples       []string
 }
 
-func (l *ledger) summarize() ledgerSummary {
+// summarize sums the ledger up; across says whether a span of sends
+// straddled the Redis restart.
+func (l *ledger) summarize(across func(from, to time.Time) bool) ledgerSummary {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return ledgerSummary{
-		Logical: l.logical, SentTwice: l.sentTwice, Replays: l.replays, Mismatches: l.mismatches,
-		Acknowledged: append([]string(nil), l.acknowledged...), Samples: append([]string(nil), l.samples...),
+	out := ledgerSummary{
+		Logical: l.logical, SentTwice: l.sentTwice, Replays: l.replays, AcrossRestart: map[string]bool{},
+		Acknowledged: append([]string(nil), l.acknowledged...),
 	}
+	for m, sp := range l.spans {
+		if across != nil && across(sp[0], sp[1]) {
+			out.AcrossRestart[m] = true
+		}
+	}
+	for _, mm := range l.mismatched {
+		if out.AcrossRestart[mm.marker] {
+			out.MismatchesAcrossRestart++
+			continue
+		}
+		out.Mismatches++
+		if len(out.Samples) < maxSamples {
+			out.Samples = append(out.Samples, mm.note)
+		}
+	}
+	return out
 }
 
 func is2xx(status int) bool { return status >= 200 && status <= 299 }

@@ -106,6 +106,19 @@ func duplicates(tally map[string]int) int {
 	return n
 }
 
+// splitDuplicates is duplicates of the markers outside across, and of
+// those in it (keys sent twice across the Redis restart).
+func splitDuplicates(tally map[string]int, across map[string]bool) (outside, inside int) {
+	for m, c := range tally {
+		if across[m] {
+			inside += max(0, c-1)
+		} else {
+			outside += max(0, c-1)
+		}
+	}
+	return outside, inside
+}
+
 // lost lists the acknowledged markers the upstream never performed.
 func lost(acknowledged []string, tally map[string]int) []string {
 	var out []string

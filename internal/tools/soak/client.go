@@ -78,7 +78,7 @@ func (cl *client) send(ctx context.Context, c call) (response, error) {
 	if c.Body != nil {
 		body = bytes.NewReader(c.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, c.Method, c.Replica.URL+c.Path, body)
+	req, err := http.NewRequestWithContext(ctx, c.Method, c.Replica.URL()+c.Path, body)
 	if err != nil {
 		return response{}, fmt.Errorf("%s %s: %w", c.Method, c.Path, err)
 	}

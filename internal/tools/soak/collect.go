@@ -21,7 +21,7 @@ func warmUp(ctx context.Context, rs []*replica, ts []*tenantState) {
 }
 
 // settledGoroutines drops every idle connection (the workload's to the
-// replicas, the replicas' to the simulators) and reads each replica's
+// replicas, the replicas' to the simulators and the webhook receivers) and reads each replica's
 // go_goroutines. With a baseline it polls until every replica is within
 // slack of it or settleTimeout passes, and returns the last reading;
 // -1 marks a replica that could not be read.
@@ -30,12 +30,13 @@ func settledGoroutines(ctx context.Context, sc *scraper, g *rig, cl *client, bas
 	for {
 		cl.closeIdle()
 		g.up.dropIdleConns()
+		dropReceiverConns(g.recv)
 		sleepCtx(ctx, 500*time.Millisecond)
 		out := make([]int, len(g.replicas))
 		settled := true
 		for i, r := range g.replicas {
 			pctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
-			n, err := sc.goroutines(pctx, r.URL)
+			n, err := sc.goroutines(pctx, r.URL())
 			cancel()
 			out[i] = n
 			if err != nil {
@@ -69,7 +70,7 @@ func gatherUpstreams(rep *report, up *upstreams, markerPrefix string) {
 	for _, n := range tally {
 		rep.Actions += n
 	}
-	rep.Duplicates = duplicates(tally)
+	rep.Duplicates, rep.DuplicatesAcrossRestart = splitDuplicates(tally, rep.Ledger.AcrossRestart)
 	rep.Lost = lost(rep.Ledger.Acknowledged, tally)
 	cwStatuses, _ := up.cwTap.counts()
 	pwStatuses, limited := up.pwTap.counts()
@@ -82,7 +83,7 @@ func gatewayUpstreamCounts(sc *scraper, rs []*replica) (cw, pw int) {
 	var fcw, fpw float64
 	for _, r := range rs {
 		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
-		text, err := sc.metrics(ctx, r.URL)
+		text, err := sc.metrics(ctx, r.URL())
 		cancel()
 		if err != nil {
 			return -1, -1
@@ -110,7 +111,7 @@ func replicaReports(g *rig, samples map[string]replicaSamples, before, after []i
 		sm := samples[r.Name]
 		rr := replicaReport{Name: r.Name, PeakRSS: max(peaks[i], sm.FirstHalfRSS, sm.SecondHalfRSS), Samples: sm,
 			GoroutinesBefore: before[i], GoroutinesAfter: after[i], Exit: exits[i]}
-		if c, err := scanLog(r.log.Name()); err == nil {
+		if c, err := scanLog(r.logPath()); err == nil {
 			rr.LogErrors, rr.Panics = c.Errors, c.Panics
 		} else {
 			g.logf("%v", err)

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -45,14 +47,49 @@ func moduleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// replica is one gateway child process.
+// replica is one gateway replica: a name and its current child process.
+// The soak may SIGKILL the process and start another in its place (same
+// name, new port), so the process is read under a lock. It is safe for
+// concurrent use.
 type replica struct {
 	Name string
-	URL  string // http://127.0.0.1:port
+
+	// down is set while the replica is being killed and restarted: the
+	// workload sends it nothing then.
+	down atomic.Bool
+
+	mu sync.Mutex
+	p  *process
+	// killed are the processes SIGKILLed, oldest first.
+	killed []*process
+}
+
+// process is one gateway child process.
+type process struct {
+	url  string // http://127.0.0.1:port
 	cmd  *exec.Cmd
 	log  *os.File
 	done chan struct{} // closed once the process has been waited for
 	err  error         // the exit error, valid after done
+}
+
+func (r *replica) cur() *process {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.p
+}
+
+// URL is the base URL of the replica's current process.
+func (r *replica) URL() string { return r.cur().url }
+
+// logPath is the log file of the current process.
+func (r *replica) logPath() string { return r.cur().log.Name() }
+
+// restarts is how many times the replica was killed and started again.
+func (r *replica) restarts() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.killed)
 }
 
 // fleetConfig configures startFleet.
@@ -72,21 +109,23 @@ type fleetConfig struct {
 func startFleet(ctx context.Context, cfg fleetConfig) ([]*replica, error) {
 	var out []*replica
 	for i := range cfg.N {
-		r, err := startReplica(ctx, cfg, fmt.Sprintf("r%d", i+1))
+		name := fmt.Sprintf("r%d", i+1)
+		p, err := startProcess(ctx, cfg, name, "replica-"+name+".log")
 		if err != nil {
 			stopFleet(out)
 			return nil, err
 		}
-		out = append(out, r)
+		out = append(out, &replica{Name: name, p: p})
 	}
 	return out, nil
 }
 
-// startReplica starts one replica on a free 127.0.0.1 port: the gateway
-// picks it (SWITCHBOARD_ADDR=127.0.0.1:0) and logs it in its "listening"
-// line, which is read from its stderr while the log file is written.
-func startReplica(ctx context.Context, cfg fleetConfig, name string) (*replica, error) {
-	logFile, err := os.Create(filepath.Join(cfg.Dir, "replica-"+name+".log"))
+// startProcess starts one replica process on a free 127.0.0.1 port: the
+// gateway picks it (SWITCHBOARD_ADDR=127.0.0.1:0) and logs it in its
+// "listening" line, which is read from its stderr while the log file
+// (logName in cfg.Dir) is written.
+func startProcess(ctx context.Context, cfg fleetConfig, name, logName string) (*process, error) {
+	logFile, err := os.Create(filepath.Join(cfg.Dir, logName))
 	if err != nil {
 		return nil, fmt.Errorf("replica %s: %w", name, err)
 	}
@@ -103,7 +142,7 @@ func startReplica(ctx context.Context, cfg fleetConfig, name string) (*replica, 
 		logFile.Close()
 		return nil, fmt.Errorf("replica %s: start: %w", name, err)
 	}
-	r := &replica{Name: name, cmd: cmd, log: logFile, done: make(chan struct{})}
+	r := &process{cmd: cmd, log: logFile, done: make(chan struct{})}
 	urls := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -126,7 +165,7 @@ func startReplica(ctx context.Context, cfg fleetConfig, name string) (*replica, 
 		close(r.done)
 	}()
 	select {
-	case r.URL = <-urls:
+	case r.url = <-urls:
 		return r, nil
 	case <-r.done:
 		logFile.Close()
@@ -140,13 +179,41 @@ func startReplica(ctx context.Context, cfg fleetConfig, name string) (*replica, 
 	}
 }
 
-// Pid is the replica's process id.
-func (r *replica) Pid() int { return r.cmd.Process.Pid }
+// Pid is the replica's current process id.
+func (r *replica) Pid() int { return r.cur().cmd.Process.Pid }
 
-// stop asks the replica to shut down gracefully (SIGTERM), kills it if it
+// stop stops the replica's current process (see process.stop).
+func (r *replica) stop() error { return r.cur().stop() }
+
+// kill SIGKILLs the replica's current process and waits for it to be
+// reaped; the workload must have marked the replica down.
+func (r *replica) kill() {
+	p := r.cur()
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	_ = p.log.Close()
+	r.mu.Lock()
+	r.killed = append(r.killed, p)
+	r.mu.Unlock()
+}
+
+// restart starts a new process in place of a killed one, with its own log
+// file (replica-<name>-<n>.log).
+func (r *replica) restart(ctx context.Context, cfg fleetConfig) error {
+	p, err := startProcess(ctx, cfg, r.Name, fmt.Sprintf("replica-%s-%d.log", r.Name, r.restarts()+1))
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.p = p
+	r.mu.Unlock()
+	return nil
+}
+
+// stop asks the process to shut down gracefully (SIGTERM), kills it if it
 // has not exited within stopTimeout, and returns its exit error (nil for a
 // clean exit). It is safe to call more than once.
-func (r *replica) stop() error {
+func (r *process) stop() error {
 	select {
 	case <-r.done:
 		return r.err

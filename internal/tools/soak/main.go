@@ -1,22 +1,29 @@
 // Command soak drives a bounded mixed workload through three gateway
-// replicas sharing one Redis, in front of the in-process CallWidget and
-// Phonewagon simulators, and prints what it saw: requests served, statuses,
-// errors by problem slug, latency percentiles, upstream requests, Phonewagon
-// budget violations, duplicate upstream actions, peak memory and goroutine
-// counts, and a PASS/FAIL verdict (the exit status is non-zero on FAIL).
+// replicas sharing a redis-server of its own, in front of the in-process
+// CallWidget and Phonewagon simulators, and prints what it saw: requests
+// served, statuses, errors by problem slug, latency percentiles, upstream
+// requests, Phonewagon budget violations, duplicate upstream actions, the
+// mirrors compared call by call with the simulator, the events every SSE
+// client and webhook receiver missed or got twice, the sync lag, peak
+// memory and goroutine counts, and a PASS/FAIL verdict (the exit status is
+// non-zero on FAIL).
 //
 // Two modes:
 //
 //   - soak (the default): reads, writes with Idempotency-Keys (some retried
-//     with the same key and body) and a rotating injected upstream fault,
-//     for -duration (default 5m). `make soak`.
+//     with the same key and body) and a rotating injected upstream fault;
+//     mirrored live accounts followed by SSE clients and signed webhooks to
+//     receivers of its own, some failing; an empty Redis restart and a
+//     replica SIGKILLed and started again; for -duration (default 5m).
+//     `make soak`.
 //   - -overload: about ten times every tenant's inbound limit for
 //     -overload-duration (default 2m), with the memory, latency-bound and
 //     goroutine-leak checks. `make overload`.
 //
 // Everything it starts listens on 127.0.0.1 and stops by itself: the
-// replicas are child processes, killed when the program ends (Ctrl-C
-// included), and every Redis key under the run's own prefix is deleted.
+// replicas and redis-server are child processes, stopped when the program
+// ends (Ctrl-C included), and every Redis key under the run's own prefix
+// is deleted.
 // The README's "Soak" section describes the output.
 package main
 

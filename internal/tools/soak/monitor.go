@@ -52,7 +52,7 @@ func startMonitor(rs []*replica, d time.Duration) *monitor {
 			second := time.Now().After(half)
 			for _, r := range rs {
 				mem, memErr := readMemory(r.Pid())
-				g, gErr := sc.goroutines(ctx, r.URL)
+				g, gErr := sc.goroutines(ctx, r.URL())
 				m.mu.Lock()
 				s := m.samples[r.Name]
 				if memErr == nil {

@@ -53,6 +53,7 @@ type recorder struct {
 	admitted     map[string][]time.Time // tenant → starts of requests the inbound limit let through
 	slowest      []outcome              // the slowest answers, slowest first
 	odd          []outcome              // unexpected 5xx and client errors
+	failed       []outcome              // requests without an answer
 }
 
 func newRecorder(bound time.Duration) *recorder {
@@ -71,8 +72,7 @@ func (r *recorder) add(o outcome) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if o.Status == 0 {
-		r.clientErrors[clientErrorKind(o.Err)]++
-		r.keepOdd(o)
+		r.failed = append(r.failed, o)
 		return
 	}
 	r.served++
@@ -127,6 +127,9 @@ type summary struct {
 	Slugs        map[string]int
 	Cache        map[string]int
 	ClientErrors map[string]int
+	// KilledErrors are the requests without an answer that were in flight
+	// on the replica the soak SIGKILLed.
+	KilledErrors int
 	P50, P99     time.Duration
 	Max          time.Duration
 	OverBound    int
@@ -137,10 +140,22 @@ type summary struct {
 	Odd          []outcome
 }
 
-// summarize computes the summary; latencies are sorted in place.
-func (r *recorder) summarize() summary {
+// summarize computes the summary; latencies are sorted in place. A request
+// without an answer for which excused is true (it was in flight on a
+// replica the soak killed) is counted apart from the client errors.
+func (r *recorder) summarize(excused func(outcome) bool) summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	excusedErrors := 0
+	for _, o := range r.failed {
+		if excused != nil && excused(o) {
+			excusedErrors++
+			continue
+		}
+		r.clientErrors[clientErrorKind(o.Err)]++
+		r.keepOdd(o)
+	}
+	r.failed = nil
 	slices.Sort(r.latencies)
 	s := summary{
 		Served:       r.served,
@@ -149,6 +164,7 @@ func (r *recorder) summarize() summary {
 		Slugs:        r.slugs,
 		Cache:        r.cache,
 		ClientErrors: r.clientErrors,
+		KilledErrors: excusedErrors,
 		P50:          percentile(r.latencies, 50),
 		P99:          percentile(r.latencies, 99),
 		AdmittedPeak: map[string]int{},

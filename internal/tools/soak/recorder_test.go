@@ -42,10 +42,11 @@ func TestRecorderSummary(t *testing.T) {
 	r.add(outcome{Tenant: "t1", Start: t0, Latency: time.Millisecond, Status: 429, Slug: "rate-limited"})
 	r.add(outcome{Tenant: "t1", Start: t0, Latency: time.Millisecond, Status: 500, Slug: "internal"})
 	r.add(outcome{Tenant: "t1", Start: t0, Err: errors.New("test")})
-	s := r.summarize()
+	r.add(outcome{Tenant: "t1", Replica: "r2", Start: t0, Err: errors.New("killed")})
+	s := r.summarize(func(o outcome) bool { return o.Replica == "r2" })
 
-	if s.Served != 4 || s.ClientErrors["other"] != 1 {
-		t.Errorf("served %d, client errors %v; want 4 and one other", s.Served, s.ClientErrors)
+	if s.Served != 4 || s.ClientErrors["other"] != 1 || s.KilledErrors != 1 {
+		t.Errorf("served %d, client errors %v, killed %d; want 4, one other and one killed", s.Served, s.ClientErrors, s.KilledErrors)
 	}
 	if s.OverBound != 1 || s.Max != 2*time.Second {
 		t.Errorf("over bound %d, max %s; want 1 and 2s", s.OverBound, s.Max)

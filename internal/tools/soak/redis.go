@@ -8,14 +8,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// defaultRedisURL is the machine's Redis, as the test suite uses it.
-const defaultRedisURL = "redis://127.0.0.1:6379/0"
-
 // redisTimeout bounds the ping and the clean-up.
 const redisTimeout = 10 * time.Second
 
-// sharedRedis is the Redis the replicas share, under a prefix of this
-// run's own.
+// sharedRedis is the Redis the replicas share (the run's own redis-server),
+// under a prefix of this run's own.
 type sharedRedis struct {
 	URL    string
 	Prefix string
@@ -26,14 +23,14 @@ type sharedRedis struct {
 func openRedis(ctx context.Context, url string) (*sharedRedis, error) {
 	opts, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("redis: parse SWITCHBOARD_TEST_REDIS_URL: %w", err)
+		return nil, fmt.Errorf("redis: parse %s: %w", url, err)
 	}
 	rdb := redis.NewClient(opts)
 	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
-		return nil, fmt.Errorf("redis: ping %s: %w (start one, or set SWITCHBOARD_TEST_REDIS_URL)", opts.Addr, err)
+		return nil, fmt.Errorf("redis: ping %s: %w", opts.Addr, err)
 	}
 	return &sharedRedis{URL: url, Prefix: "sbsoak:" + randomHex(6) + ":", rdb: rdb}, nil
 }

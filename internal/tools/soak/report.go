@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -31,9 +32,12 @@ type report struct {
 	Ledger      ledgerSummary
 	Actions     int // upstream actions carrying this run's markers
 	Duplicates  int
-	Lost        []string
-	CWRequests  int
-	PWRequests  int
+	// DuplicatesAcrossRestart are duplicate actions of keys sent again
+	// across the empty Redis restart, which lost their records.
+	DuplicatesAcrossRestart int
+	Lost                    []string
+	CWRequests              int
+	PWRequests              int
 	// GatewayCW and GatewayPW are the upstream requests the replicas
 	// counted themselves (switchboard_upstream_requests_total); -1 when a
 	// replica could not be scraped.
@@ -45,6 +49,11 @@ type report struct {
 	Faults               []injection
 	Replicas             []replicaReport
 	RedisKeys            int
+	// The soak's mirror, events and disruptions (empty in overload).
+	Disrupt *disruptions
+	Mirror  []mirrorCheck
+	Sync    syncSummary
+	Events  eventsReport
 }
 
 // failures lists the checks that failed, by the name of their line.
@@ -65,6 +74,14 @@ func (r report) failures() []string {
 	fail(r.Load.Served == 0, "requests_served")
 	if r.Opts.Overload {
 		fail(r.Load.OverBound > 0, "latency_over_bound")
+	}
+	if !r.Opts.Overload && r.Disrupt != nil {
+		fail(r.Disrupt.RedisErr != "", "redis_restart")
+		fail(r.Disrupt.KillErr != "", "replica_restart")
+		for _, m := range r.Mirror {
+			fail(m.failed(), "mirror."+m.Account)
+		}
+		out = append(out, r.Events.failures()...)
 	}
 	for _, rr := range r.Replicas {
 		fail(rr.PeakRSS > int64(r.Opts.MaxRSSMiB)<<10, "peak_rss_mib."+rr.Name)
@@ -157,6 +174,8 @@ func (r report) print(w io.Writer) {
 	p("replay_mismatches", r.Ledger.Mismatches)
 	p("upstream_actions", r.Actions)
 	p("duplicate_upstream_actions", r.Duplicates)
+	p("duplicate_upstream_actions_across_redis_restart", r.DuplicatesAcrossRestart)
+	p("replay_mismatches_across_redis_restart", r.Ledger.MismatchesAcrossRestart)
 	p("lost_actions", len(r.Lost))
 
 	p("upstream_requests.callwidget", r.CWRequests)
@@ -182,6 +201,10 @@ func (r report) print(w io.Writer) {
 		p(fmt.Sprintf("fault.%d", i+1), fmt.Sprintf("%s %s at %s", f.Upstream, f.Name, f.At))
 	}
 
+	if !r.Opts.Overload && r.Disrupt != nil {
+		r.printSoakExtras(p)
+	}
+
 	for _, rr := range r.Replicas {
 		p("peak_rss_mib."+rr.Name, mib(rr.PeakRSS))
 		p("rss_first_half_mib."+rr.Name, mib(rr.Samples.FirstHalfRSS))
@@ -198,6 +221,9 @@ func (r report) print(w io.Writer) {
 		p("exit."+rr.Name, exit)
 	}
 	p("redis_keys_deleted", r.RedisKeys)
+	if !r.Opts.Overload && r.Disrupt != nil {
+		r.printChecks(p)
+	}
 
 	if f := r.failures(); len(f) > 0 {
 		p("result", "FAIL "+strings.Join(f, " "))
@@ -226,6 +252,11 @@ func (r report) printDiagnostics(w io.Writer) {
 	for _, m := range r.Lost[:min(len(r.Lost), maxSamples)] {
 		fmt.Fprintf(w, "soak: lost: %s acknowledged but never performed upstream\n", m)
 	}
+	for _, m := range r.Mirror {
+		for _, e := range m.Examples {
+			fmt.Fprintf(w, "soak: mirror: %s\n", e)
+		}
+	}
 }
 
 // faultAt names the latest Phonewagon fault injected at t or ended within
@@ -239,4 +270,134 @@ func (r report) faultAt(t time.Time) string {
 		}
 	}
 	return out
+}
+
+// printSoakExtras writes the disruptions, the mirrors, the sync lag and
+// the events.
+func (r report) printSoakExtras(p func(string, any)) {
+	d := r.Disrupt
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "none"
+		}
+		return t.Sub(r.LoadStart).Round(100 * time.Millisecond).String()
+	}
+	p("redis_restart_at", at(d.RedisStop))
+	if !d.RedisStop.IsZero() {
+		p("redis_restart_down_for", d.RedisUp.Sub(d.RedisStop).Round(time.Millisecond))
+	}
+	p("replica_killed", cmp.Or(d.KilledName, "none"))
+	p("replica_killed_at", at(d.Kill))
+	if !d.Kill.IsZero() {
+		p("replica_restarted_after", d.KillUp.Sub(d.Kill).Round(time.Millisecond))
+	}
+	p("client_errors_in_flight_on_killed_replica", r.Load.KilledErrors)
+
+	for _, m := range r.Mirror {
+		k := "mirror." + m.Account + "."
+		p(k+"simulator_calls", m.SimulatorCalls)
+		p(k+"mirror_calls", m.MirrorCalls)
+		p(k+"caught_up", m.CaughtUp)
+		p(k+"missing", m.Missing)
+		p(k+"duplicated", m.Duplicated)
+		p(k+"extra", m.Extra)
+		p(k+"stale", m.Stale)
+		p(k+"pages_not_from_mirror", m.NotMirror)
+		if m.Err != "" {
+			p(k+"error", m.Err)
+		}
+	}
+	p("sync_lag_samples", r.Sync.Samples)
+	p("sync_lag_sample_failures", r.Sync.Failures)
+	for _, k := range slices.Sorted(maps.Keys(r.Sync.States)) {
+		p("sync_states."+k, r.Sync.States[k])
+	}
+	secs := func(d time.Duration) string { return fmt.Sprintf("%.1f", d.Seconds()) }
+	p("sync_lag_p50_s", secs(r.Sync.P50))
+	p("sync_lag_p99_s", secs(r.Sync.P99))
+	p("sync_lag_max_s", secs(r.Sync.Max))
+
+	p("events_expected_set", r.Events.describe())
+	for _, l := range r.Events.Logs {
+		p("events_log."+l.Account, len(l.Events))
+		p("events_lost_with_redis_restart."+l.Account, len(l.BeforeRestart))
+		p("events_unknown_calls."+l.Account, l.UnknownCalls)
+		p("events_log_out_of_order."+l.Account, l.OutOfOrder)
+		if l.Err != "" {
+			p("events_log_error."+l.Account, l.Err)
+		}
+	}
+	p("events_drained", r.Events.Drained)
+	p("events_drain_s", secs(r.Events.DrainFor))
+	for _, s := range r.Events.SSE {
+		k := "sse." + s.Name + "."
+		p(k+"expected", s.Expected)
+		p(k+"received", s.Received)
+		p(k+"missed", s.Missed)
+		p(k+"duplicates", s.Duplicates)
+		p(k+"out_of_order", s.OutOfOrder)
+		p(k+"connects", s.Connects)
+		p(k+"received_of_lost_with_restart", s.BeforeRestart)
+		for _, c := range slices.Sorted(maps.Keys(s.Statuses)) {
+			p(fmt.Sprintf("%sstatus.%d", k, c), s.Statuses[c])
+		}
+	}
+	for _, w := range r.Events.Webhooks {
+		k := "webhook." + w.Name + "."
+		p(k+"expected", w.Expected)
+		p(k+"delivered", w.Delivered)
+		p(k+"missed", w.Missed)
+		p(k+"attempts", w.Attempts)
+		p(k+"failed_on_purpose", w.Failed)
+		p(k+"duplicates", w.Duplicates)
+		p(k+"duplicates_after_kill", w.DuplicatesAfterKill)
+		p(k+"bad_signatures", w.BadSignatures)
+		p(k+"bad_bodies", w.BadBodies)
+		p(k+"wrong_type", w.WrongType)
+		p(k+"received_of_lost_with_restart", w.BeforeRestart)
+	}
+}
+
+// soakTotals are the required zeros of the soak's additions, summed.
+func (r report) soakTotals() []struct {
+	Name string
+	N    int
+} {
+	var missing, dup, extra, stale, sseMissed, sseDup, sseOrder, whMissed, whDup, whSig int
+	for _, m := range r.Mirror {
+		missing += m.Missing
+		dup += m.Duplicated
+		extra += m.Extra
+		stale += m.Stale
+	}
+	for _, s := range r.Events.SSE {
+		sseMissed += s.Missed
+		sseDup += s.Duplicates
+		sseOrder += s.OutOfOrder
+	}
+	for _, w := range r.Events.Webhooks {
+		whMissed += w.Missed
+		whDup += w.Duplicates
+		whSig += w.BadSignatures + w.BadBodies + w.WrongType
+	}
+	return []struct {
+		Name string
+		N    int
+	}{
+		{"mirror_missing", missing}, {"mirror_duplicated", dup}, {"mirror_extra", extra}, {"mirror_stale", stale},
+		{"sse_missed", sseMissed}, {"sse_duplicates", sseDup}, {"sse_out_of_order", sseOrder},
+		{"webhook_missed", whMissed}, {"webhook_duplicates", whDup}, {"webhook_bad_deliveries", whSig},
+	}
+}
+
+// printChecks writes each required zero of the soak's additions as
+// "check.<name>: <n> PASS|FAIL".
+func (r report) printChecks(p func(string, any)) {
+	for _, t := range r.soakTotals() {
+		verdict := "PASS"
+		if t.N != 0 {
+			verdict = "FAIL"
+		}
+		p("check."+t.Name, fmt.Sprintf("%d %s", t.N, verdict))
+	}
 }

@@ -9,14 +9,18 @@ import (
 )
 
 // rig is everything a run starts before the load: the temporary directory
-// (gateway binary, tenants file, replica logs), the Redis prefix, the
-// simulators and the replicas. tearDown undoes all of it.
+// (gateway binary, tenants file, replica and Redis logs), a redis-server of
+// the run's own and the prefix used in it, the simulators, the webhook
+// receivers and the replicas. tearDown undoes all of it.
 type rig struct {
 	dir      string
 	keep     bool // keep dir (logs) at tear-down
 	creds    credentials
+	own      *ownRedis
 	redis    *sharedRedis
 	up       *upstreams
+	recv     []*receiver
+	fleet    fleetConfig
 	replicas []*replica
 	// redisCleaned is set once the Redis keys were deleted for the report.
 	redisCleaned bool
@@ -45,18 +49,27 @@ func setUp(ctx context.Context, opts options, errOut io.Writer) (_ *rig, err err
 	if err != nil {
 		return nil, err
 	}
-	redisURL := os.Getenv("SWITCHBOARD_TEST_REDIS_URL")
-	if redisURL == "" {
-		redisURL = defaultRedisURL
+	if g.own, err = startOwnRedis(ctx, g.dir); err != nil {
+		return nil, err
 	}
-	if g.redis, err = openRedis(ctx, redisURL); err != nil {
+	if g.redis, err = openRedis(ctx, g.own.URL); err != nil {
 		return nil, err
 	}
 	if g.up, err = startUpstreams(g.creds); err != nil {
 		return nil, err
 	}
+	var secrets, hookURLs []string
+	for _, s := range g.creds.WebhookSecrets {
+		secrets = append(secrets, s.Reveal())
+	}
+	if g.recv, err = startReceivers(secrets); err != nil {
+		return nil, err
+	}
+	for _, rc := range g.recv {
+		hookURLs = append(hookURLs, rc.URL)
+	}
 	tenantsFile := filepath.Join(g.dir, "tenants.yaml")
-	if err := writeTenantsFile(tenantsFile, g.up.CWURL, g.up.PWURL, opts.RateLimitPerMinute); err != nil {
+	if err := writeTenantsFile(tenantsFile, g.up.CWURL, g.up.PWURL, opts.RateLimitPerMinute, hookURLs); err != nil {
 		return nil, err
 	}
 	env := append([]string{
@@ -70,7 +83,8 @@ func setUp(ctx context.Context, opts options, errOut io.Writer) (_ *rig, err err
 		"SWITCHBOARD_LOG_LEVEL=info",
 	}, g.creds.secretEnv()...)
 	g.logf("starting %d replicas (logs in %s)", opts.Replicas, g.dir)
-	if g.replicas, err = startFleet(ctx, fleetConfig{Binary: bin, N: opts.Replicas, Env: env, Dir: g.dir}); err != nil {
+	g.fleet = fleetConfig{Binary: bin, N: opts.Replicas, Env: env, Dir: g.dir}
+	if g.replicas, err = startFleet(ctx, g.fleet); err != nil {
 		g.keep = true // the failed replica's log says why
 		return nil, err
 	}
@@ -95,8 +109,12 @@ func (g *rig) tearDown() {
 	if g.up != nil {
 		g.up.close()
 	}
+	closeReceivers(g.recv)
 	if g.redis != nil && !g.redisCleaned {
 		g.cleanRedis()
+	}
+	if g.own != nil {
+		g.own.stop()
 	}
 	if g.keep {
 		g.logf("logs and tenants file kept in %s", g.dir)

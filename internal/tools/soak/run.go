@@ -34,16 +34,28 @@ func run(ctx context.Context, opts options, stdout, errOut io.Writer) (bool, err
 	g.logf("%s: %s at %g requests/s per tenant, %d tenants, %d replicas, seed %d",
 		opts.mode(), opts.loadDuration(), opts.tenantRate(), numTenants, opts.Replicas, seed)
 	led := newLedger(randomHex(4))
-	rep := report{Opts: opts, Seed: seed, LoadStart: time.Now()}
+	rep := report{Opts: opts, Seed: seed, LoadStart: time.Now(), Disrupt: &disruptions{}}
+	targets := mirrorTargets(tenants)
+	var ex *extras
+	if !opts.Overload {
+		ex = startExtras(ctx, g, tenants, targets, opts, seed, errOut)
+	}
 	samples := runLoad(ctx, opts, g, workloadConfig{
 		Replicas: g.replicas, Tenants: tenants, Client: cl, Ledger: led,
 		Rate: opts.tenantRate(), Duration: opts.loadDuration(), Seed: seed,
 	}, errOut, &rep)
-	g.logf("load done; waiting for the replicas to settle")
+	if ex != nil {
+		g.logf("load done; comparing the mirrors with the simulator and draining the events")
+		ex.finish(ctx, g, targets, &rep)
+	}
+	g.logf("waiting for the replicas to settle")
 	after := settledGoroutines(ctx, sc, g, cl, before, opts.GoroutineSlack)
 
 	rep.Interrupted = ctx.Err() != nil
-	rep.Load, rep.Ledger = rec.summarize(), led.summarize()
+	rep.Load = rec.summarize(func(o outcome) bool {
+		return rep.Disrupt.killedDuring(o.Replica, o.Start, o.Start.Add(o.Latency))
+	})
+	rep.Ledger = led.summarize(rep.Disrupt.restartedAcross)
 	gatherUpstreams(&rep, g.up, led.prefix)
 	rep.GatewayCW, rep.GatewayPW = gatewayUpstreamCounts(sc, g.replicas)
 	rep.Replicas = replicaReports(g, samples, before, after)
@@ -74,4 +86,49 @@ func runLoad(ctx context.Context, opts options, g *rig, cfg workloadConfig, errO
 	runWorkload(ctx, cfg)
 	rep.Faults = <-faultsDone
 	return mon.stop()
+}
+
+// extras are the soak's additions to the workload: the SSE clients, the
+// sync-lag sampler and the disruptions (an empty Redis restart, a replica
+// SIGKILLed and started again).
+type extras struct {
+	cancel  context.CancelFunc
+	clients []*sseClient
+	sync    *syncSampler
+	done    chan *disruptions
+}
+
+// startExtras starts them for the load's duration.
+func startExtras(ctx context.Context, g *rig, tenants []*tenantState, targets []mirrorTarget, opts options, seed uint64, errOut io.Writer) *extras {
+	ectx, cancel := context.WithCancel(ctx)
+	ex := &extras{cancel: cancel, done: make(chan *disruptions, 1)}
+	for i, spec := range topology() {
+		if !spec.Mirror {
+			continue
+		}
+		for _, kind := range []sseKind{sseSteady, sseHopHeader, sseHopQuery} {
+			c := newSSEClient(tenants[i], kind)
+			ex.clients = append(ex.clients, c)
+			go c.run(ectx, g.replicas, seed+uint64(len(ex.clients)))
+		}
+	}
+	ex.sync = runSyncSampler(ectx, g.replicas, targets)
+	go func() { ex.done <- runDisruptions(ctx, g, targets, opts.loadDuration(), errOut) }()
+	return ex
+}
+
+// finish waits for the disruptions, compares each mirror with the
+// simulator, replays the event logs, waits for the clients and receivers
+// to have them, stops the clients and fills rep.
+func (ex *extras) finish(ctx context.Context, g *rig, targets []mirrorTarget, rep *report) {
+	rep.Disrupt = <-ex.done
+	rep.Sync = ex.sync.summarize()
+	for _, tg := range targets {
+		rep.Mirror = append(rep.Mirror, checkMirror(ctx, g.replicas, g.up.pw, tg))
+	}
+	logs := collectLogs(ctx, g.replicas, targets, g.up.pw, rep.Disrupt)
+	drained, took := drainEvents(ctx, logs, ex.clients, g.recv)
+	ex.cancel()
+	sses, hooks := checkEvents(logs, ex.clients, g.recv, rep.Disrupt)
+	rep.Events = eventsReport{Logs: logs, SSE: sses, Webhooks: hooks, Drained: drained, DrainFor: took}
 }

@@ -76,9 +76,17 @@ func installNumbers(in []callwidgetsim.Install) []string {
 	return out
 }
 
-// pick returns the next replica in this tenant's round robin.
+// pick returns the next replica in this tenant's round robin, skipping
+// one that is down (being killed and restarted).
 func (t *tenantState) pick(rs []*replica) *replica {
-	return rs[int(t.turn.Add(1)%uint64(len(rs)))]
+	var r *replica
+	for range rs {
+		r = rs[int(t.turn.Add(1)%uint64(len(rs)))]
+		if !r.down.Load() {
+			return r
+		}
+	}
+	return r
 }
 
 // pushCursor keeps a next page to follow later, usually on another replica.

@@ -13,6 +13,16 @@ import (
 	"switchboard/internal/sandbox/phonewagonsim"
 )
 
+// The mirrored accounts are live: a call about every liveArrivalEvery
+// (whole seconds, bursts sharing a second), in progress for
+// liveCompleteAfter, one in five listed up to liveLateBy after calls that
+// started later.
+const (
+	liveArrivalEvery  = 3 * time.Second
+	liveCompleteAfter = 20 * time.Second
+	liveLateBy        = 5 * time.Second
+)
+
 // upstreams are the two simulators, each served on its own 127.0.0.1 port
 // behind a tap.
 type upstreams struct {
@@ -38,7 +48,11 @@ func startUpstreams(creds credentials) (*upstreams, error) {
 	}
 	var accounts []phonewagonsim.Account
 	for i := range numPWAccounts {
-		accounts = append(accounts, phonewagonsim.Account{ClientID: pwClientID(i), ClientSecret: creds.PWSecrets[i], Seed: int64(i + 1)})
+		a := phonewagonsim.Account{ClientID: pwClientID(i), ClientSecret: creds.PWSecrets[i], Seed: int64(i + 1)}
+		if mirroredAccount(i) {
+			a.ArrivalEvery, a.CompleteAfter, a.LateBy = liveArrivalEvery, liveCompleteAfter, liveLateBy
+		}
+		accounts = append(accounts, a)
 	}
 	pw, err := phonewagonsim.New(phonewagonsim.Config{Accounts: accounts, RatePerMinute: budgetPerMinute})
 	if err != nil {
