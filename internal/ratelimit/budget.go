@@ -212,7 +212,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 		// Count both the clock and the sleeps, so that a clock that does
 		// not move cannot hold a request for ever.
 		spent := max(b.now().Sub(start), slept)
-		if d.RetryAfter > b.maxWait-spent {
+		if d.RetryAfter > b.maxWait-spent || beyondDeadline(ctx, d.RetryAfter) {
 			b.outcome(lane, WaitExhausted)
 			return &domain.Error{
 				Code:       domain.CodeUpstreamBudget,
@@ -224,11 +224,29 @@ func (b *Budget) Wait(ctx context.Context) error {
 		// misbehaving Store from turning this loop into a busy one.
 		pause := max(d.RetryAfter, minSleep)
 		if err := b.sleep(ctx, pause); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				// The deadline came first after all (a sleep overslept).
+				b.outcome(lane, WaitExhausted)
+				return &domain.Error{
+					Code:       domain.CodeUpstreamBudget,
+					Message:    "the Phonewagon request budget is spent; retry later",
+					RetryAfter: d.RetryAfter,
+				}
+			}
 			b.outcome(lane, WaitCanceled)
 			return fmt.Errorf("ratelimit: wait for a Phonewagon slot: %w", err)
 		}
 		slept += pause
 	}
+}
+
+// beyondDeadline reports whether ctx ends before d has passed: a wait that
+// long would only end with the deadline, so the budget is spent as far as
+// this request is concerned (a cache fill, say, bounded by its own
+// deadline), and it is refused at once with the delay after which to retry.
+func beyondDeadline(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) < d
 }
 
 // Pause refuses admissions for d (an upstream 429's Retry-After) on every

@@ -166,7 +166,7 @@ func TestBudgetWait(t *testing.T) {
 		}
 	})
 
-	t.Run("the caller's cancellation ends the wait", func(t *testing.T) {
+	t.Run("a slot that frees after the caller's deadline is refused at once, not slept for", func(t *testing.T) {
 		clock := newFakeClock()
 		store := ratelimit.NewMemoryStore(clock.Now)
 		var outcomes []string
@@ -183,11 +183,16 @@ func TestBudgetWait(t *testing.T) {
 		clock.Advance(window - 1500*time.Millisecond)
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
 		defer cancel()
-		if err := b.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("got %v, want context.DeadlineExceeded", err)
+		err = b.Wait(ctx)
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Code != domain.CodeUpstreamBudget || de.RetryAfter <= 0 {
+			t.Fatalf("got %v, want %s with a Retry-After: the slot frees after the caller's deadline", err, domain.CodeUpstreamBudget)
 		}
-		if !slices.Equal(outcomes, []string{ratelimit.WaitCanceled}) {
-			t.Errorf("got outcomes %v, want [canceled]", outcomes)
+		if ctx.Err() != nil {
+			t.Error("Wait slept until the deadline instead of answering at once")
+		}
+		if !slices.Equal(outcomes, []string{ratelimit.WaitExhausted}) {
+			t.Errorf("got outcomes %v, want [exhausted]", outcomes)
 		}
 	})
 
