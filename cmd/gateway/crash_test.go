@@ -575,7 +575,7 @@ func TestAWebhookAttemptWhoseReplicaIsKilledIsMadeAgainByAnother(t *testing.T) {
 	})
 	rc := newWebhookReceiver(t, 7, func(int) int { return http.StatusNoContent })
 	inner := rc.Config.Handler
-	rc.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		first := heldID == ""
 		if first {
@@ -593,8 +593,9 @@ func TestAWebhookAttemptWhoseReplicaIsKilledIsMadeAgainByAnother(t *testing.T) {
 			return // the attempt is never answered
 		}
 		inner.ServeHTTP(w, r)
-	})
-	env := up.env(t, redisURL, prefix, "    webhooks:\n", rc.entry())
+	}))
+	t.Cleanup(front.Close)
+	env := up.env(t, redisURL, prefix, "    webhooks:\n", fmt.Sprintf("      - {url: '%s/hook', secret: '%s'}\n", front.URL, rc.secret))
 	a := startReplicaProcess(t, bin, env)
 	waitMirrored(t, a.gateway, "acme")
 
