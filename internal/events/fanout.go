@@ -18,8 +18,9 @@ var ErrClosed = errors.New("events: the event hub is closed")
 
 // Defaults of HubConfig.
 const (
-	DefaultBlock  = 5 * time.Second
-	DefaultBuffer = 256
+	DefaultBlock   = 5 * time.Second
+	DefaultBuffer  = 256
+	DefaultReplays = 4
 )
 
 // HubConfig configures a Hub. Zero fields mean the defaults.
@@ -32,6 +33,11 @@ type HubConfig struct {
 	// Buffer is how many events a subscriber may lag behind before it is
 	// dropped with ErrTooSlow. Default DefaultBuffer.
 	Buffer int
+	// Replays bounds the replay reads (Read) running at once: a storm of
+	// resuming streams waits its turn instead of taking every connection
+	// of the log's client from the feeds of live events. Default
+	// DefaultReplays.
+	Replays int
 	// RetryEvery is the pause after a failed read of the log; default 1 s.
 	RetryEvery time.Duration
 	// Logger receives read failures; default slog.Default().
@@ -44,6 +50,8 @@ type HubConfig struct {
 // safe for concurrent use.
 type Hub struct {
 	cfg HubConfig
+
+	replays chan struct{} // a slot per replay read running
 
 	mu     sync.Mutex
 	feeds  map[string]*feed
@@ -78,17 +86,27 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 	if cfg.Buffer <= 0 {
 		cfg.Buffer = DefaultBuffer
 	}
+	if cfg.Replays <= 0 {
+		cfg.Replays = DefaultReplays
+	}
 	if cfg.RetryEvery <= 0 {
 		cfg.RetryEvery = time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Hub{cfg: cfg, feeds: make(map[string]*feed)}, nil
+	return &Hub{cfg: cfg, replays: make(chan struct{}, cfg.Replays), feeds: make(map[string]*feed)}, nil
 }
 
-// Read reads the log (a replay before the live events).
+// Read reads the log (a replay before the live events), waiting for one
+// of the Replays slots.
 func (h *Hub) Read(ctx context.Context, account, afterID string, limit int) ([]Event, error) {
+	select {
+	case h.replays <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-h.replays }()
 	return h.cfg.Log.Read(ctx, account, afterID, limit)
 }
 

@@ -29,8 +29,9 @@ const (
 	// the server's WriteTimeout: a client that takes no bytes for this long
 	// is cut off (it resumes by id), so a stalled one ties up no goroutine.
 	defaultEventsWriteTimeout = 30 * time.Second
-	// replayPage is the events read per round trip of a replay.
-	replayPage = 500
+	// replayPage is the events read per round trip of a replay: what a
+	// replaying stream holds in memory at most, however long the log.
+	replayPage = 100
 )
 
 // streamEvents godoc
