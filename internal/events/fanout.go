@@ -113,27 +113,35 @@ func (h *Hub) Read(ctx context.Context, account, afterID string, limit int) ([]E
 // Subscribe starts receiving account's events. The first subscriber of an
 // account starts its feed from the newest event kept, read before
 // Subscribe returns, so that a replay read after Subscribe leaves no gap
-// before the live events.
+// before the live events. That read is made without holding the hub: a
+// slow answer for one account holds up no other.
 func (h *Hub) Subscribe(ctx context.Context, account string) (*Subscription, error) {
+	s := &Subscription{hub: h, account: account, ch: make(chan Event, h.cfg.Buffer), done: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
-		return nil, ErrClosed
-	}
-	f, ok := h.feeds[account]
-	if !ok {
+	for {
+		if h.closed {
+			return nil, ErrClosed
+		}
+		if f, ok := h.feeds[account]; ok {
+			f.subs[s] = struct{}{}
+			return s, nil
+		}
+		h.mu.Unlock()
 		last, err := h.cfg.Log.Last(ctx, account)
+		h.mu.Lock()
 		if err != nil {
 			return nil, err
 		}
+		if h.closed || h.feeds[account] != nil {
+			continue // closed, or another subscriber started the feed meanwhile
+		}
 		fctx, cancel := context.WithCancel(context.Background())
-		f = &feed{subs: make(map[*Subscription]struct{}), cancel: cancel}
+		f := &feed{subs: map[*Subscription]struct{}{s: {}}, cancel: cancel}
 		h.feeds[account] = f
 		go h.run(fctx, account, f, last)
+		return s, nil
 	}
-	s := &Subscription{hub: h, account: account, ch: make(chan Event, h.cfg.Buffer), done: make(chan struct{})}
-	f.subs[s] = struct{}{}
-	return s, nil
 }
 
 // Subscribers returns how many subscriptions are open on this replica.
