@@ -418,3 +418,65 @@ func runHostileReceivers(t *testing.T, f hostileQueue) {
 	counting.base.(*http.Transport).CloseIdleConnections()
 	goroutinesBackTo(t, baseline)
 }
+
+// stuckLog is a log whose Last hangs for one account until released: a
+// shared state that answers one account slowly.
+type stuckLog struct {
+	Log
+	account string
+	release chan struct{}
+}
+
+func (l stuckLog) Last(ctx context.Context, account string) (string, error) {
+	if account == l.account {
+		select {
+		case <-l.release:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	return l.Log.Last(ctx, account)
+}
+
+// TestASlowFirstSubscriptionHoldsUpNoOtherAccount: the first stream of an
+// account reads where its feed starts from the shared state; while that
+// answer is slow, the hub keeps fanning out every other account's events
+// and taking their subscriptions.
+func TestASlowFirstSubscriptionHoldsUpNoOtherAccount(t *testing.T) {
+	ctx := context.Background()
+	mem := NewMemoryLog(nil, 0)
+	release := make(chan struct{})
+	h := newTestHub(t, stuckLog{Log: mem, account: "slow", release: release}, 16)
+	live, err := h.Subscribe(ctx, "acct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	defer close(release) // first: nothing else gets the hub while the slow one holds it
+	subscribing := make(chan struct{})
+	go func() {
+		close(subscribing)
+		if s, err := h.Subscribe(ctx, "slow"); err == nil {
+			s.Close()
+		}
+	}()
+	<-subscribing
+	time.Sleep(50 * time.Millisecond) // the slow account's Subscribe is now waiting on the log
+	for i := range 3 {
+		e, err := mem.Append(ctx, "acct", CallCreated, testCall(fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := receive(t, live); got.ID != e.ID {
+			t.Fatalf("got %s, want %s", got.ID, e.ID)
+		}
+	}
+	other, err := h.Subscribe(ctx, "acct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	if n := h.Subscribers(); n != 1 {
+		t.Fatalf("%d subscribers while the slow one waits, want 1", n)
+	}
+}
