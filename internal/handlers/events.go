@@ -99,6 +99,13 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 		if len(page) < replayPage {
 			break
 		}
+		select {
+		case <-sub.Done():
+			// Shutting down, or the live events outran the buffer while
+			// replaying (it resumes by id): the rest is not sent.
+			return nil
+		default:
+		}
 	}
 	// Marks where the replay ends: clients ignore comments, people
 	// watching with curl (and tests) see it.
