@@ -479,3 +479,36 @@ func runReconnectStorm(t *testing.T, log events.Log, expired, kept []string, pay
 	}
 	goroutinesBackTo(t, baseline)
 }
+
+// TestAReplayEndsWhenTheHubCloses: a stream replaying a long log ends at
+// the next page once the hub closes (shutdown) instead of sending the rest
+// of the log first.
+func TestAReplayEndsWhenTheHubCloses(t *testing.T) {
+	log := events.NewMemoryLog(nil, 0)
+	const n = 2000
+	appendEvents(t, log, "acct-a", n, strings.Repeat("w", 8<<10))
+	g := newEventsGateway(t, log, eventsOptions{})
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := streamOver(&http.Client{Transport: tr}, g, token(t, "acme", auth.ScopeCallsRead), "0-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	s := &sseStream{resp: resp, r: bufio.NewReader(resp.Body)}
+	if _, err := s.next(); err != nil {
+		t.Fatal(err)
+	}
+	g.hub.Close()
+	got := 1
+	for {
+		if _, err := s.next(); err != nil {
+			break
+		}
+		got++
+	}
+	t.Logf("%d of the %d events replayed after the hub closed", got-1, n)
+	if got >= n {
+		t.Fatalf("the replay sent all %d events after the hub closed, want it ended at the next page", n)
+	}
+}
