@@ -57,6 +57,12 @@ type DispatcherConfig struct {
 	// ScanEvery is how often pending events are checked for a due retry;
 	// it also bounds each wait for new events. Default 1 s.
 	ScanEvery time.Duration
+	// AttemptTimeout bounds each attempt, from connecting to the
+	// receiver's status (and the little of its body that is read): a
+	// receiver that has not answered by then failed. Default
+	// AttemptTimeout (SPEC §8: a 2xx within 10 s); it must stay below
+	// TakeoverIdle.
+	AttemptTimeout time.Duration
 	// OnAttempt and OnBacklog, when set, feed the metrics. OnBacklog is
 	// called with the endpoint's settings in force: after SetEndpoints
 	// returns, no call carries the settings it replaced.
@@ -121,6 +127,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	setDefault(&cfg.MaxAge, DefaultMaxAge)
 	setDefault(&cfg.TakeoverIdle, DefaultTakeoverIdle)
 	setDefault(&cfg.ScanEvery, DefaultScanEvery)
+	setDefault(&cfg.AttemptTimeout, AttemptTimeout)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -199,6 +206,11 @@ func (d *Dispatcher) runEndpoint(ctx context.Context, ep *endpointState) {
 			sleep(ctx, d.cfg.ScanEvery)
 		}
 		for _, e := range events {
+			if ep.isDisabled() {
+				// A 410 on one of them: the rest stay pending, attempted
+				// again once a reload enables the endpoint.
+				break
+			}
 			d.attempt(ctx, ep, e)
 		}
 		if now := time.Now(); !now.Before(nextScan) {
@@ -297,7 +309,7 @@ func (d *Dispatcher) attempt(ctx context.Context, ep *endpointState, e Event) {
 		_ = q.Ack(ctx, ep.account, ep.group, e.ID)
 		return
 	}
-	status, err := post(ctx, d.cfg.Client, signer, cfg.URL, e, now)
+	status, err := post(ctx, d.cfg.Client, d.cfg.AttemptTimeout, signer, cfg.URL, e, now)
 	if ctx.Err() != nil {
 		return // stopped mid-attempt: left pending for a replica to take over
 	}

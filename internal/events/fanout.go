@@ -18,8 +18,9 @@ var ErrClosed = errors.New("events: the event hub is closed")
 
 // Defaults of HubConfig.
 const (
-	DefaultBlock  = 5 * time.Second
-	DefaultBuffer = 256
+	DefaultBlock   = 5 * time.Second
+	DefaultBuffer  = 256
+	DefaultReplays = 4
 )
 
 // HubConfig configures a Hub. Zero fields mean the defaults.
@@ -32,6 +33,11 @@ type HubConfig struct {
 	// Buffer is how many events a subscriber may lag behind before it is
 	// dropped with ErrTooSlow. Default DefaultBuffer.
 	Buffer int
+	// Replays bounds the replay reads (Read) running at once: a storm of
+	// resuming streams waits its turn instead of taking every connection
+	// of the log's client from the feeds of live events. Default
+	// DefaultReplays.
+	Replays int
 	// RetryEvery is the pause after a failed read of the log; default 1 s.
 	RetryEvery time.Duration
 	// Logger receives read failures; default slog.Default().
@@ -44,6 +50,8 @@ type HubConfig struct {
 // safe for concurrent use.
 type Hub struct {
 	cfg HubConfig
+
+	replays chan struct{} // a slot per replay read running
 
 	mu     sync.Mutex
 	feeds  map[string]*feed
@@ -78,44 +86,62 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 	if cfg.Buffer <= 0 {
 		cfg.Buffer = DefaultBuffer
 	}
+	if cfg.Replays <= 0 {
+		cfg.Replays = DefaultReplays
+	}
 	if cfg.RetryEvery <= 0 {
 		cfg.RetryEvery = time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Hub{cfg: cfg, feeds: make(map[string]*feed)}, nil
+	return &Hub{cfg: cfg, replays: make(chan struct{}, cfg.Replays), feeds: make(map[string]*feed)}, nil
 }
 
-// Read reads the log (a replay before the live events).
+// Read reads the log (a replay before the live events), waiting for one
+// of the Replays slots.
 func (h *Hub) Read(ctx context.Context, account, afterID string, limit int) ([]Event, error) {
+	select {
+	case h.replays <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-h.replays }()
 	return h.cfg.Log.Read(ctx, account, afterID, limit)
 }
 
 // Subscribe starts receiving account's events. The first subscriber of an
 // account starts its feed from the newest event kept, read before
 // Subscribe returns, so that a replay read after Subscribe leaves no gap
-// before the live events.
+// before the live events. That read is made without holding the hub: a
+// slow answer for one account holds up no other.
 func (h *Hub) Subscribe(ctx context.Context, account string) (*Subscription, error) {
+	s := &Subscription{hub: h, account: account, ch: make(chan Event, h.cfg.Buffer), done: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
-		return nil, ErrClosed
-	}
-	f, ok := h.feeds[account]
-	if !ok {
+	for {
+		if h.closed {
+			return nil, ErrClosed
+		}
+		if f, ok := h.feeds[account]; ok {
+			f.subs[s] = struct{}{}
+			return s, nil
+		}
+		h.mu.Unlock()
 		last, err := h.cfg.Log.Last(ctx, account)
+		h.mu.Lock()
 		if err != nil {
 			return nil, err
 		}
+		if h.closed || h.feeds[account] != nil {
+			continue // closed, or another subscriber started the feed meanwhile
+		}
 		fctx, cancel := context.WithCancel(context.Background())
-		f = &feed{subs: make(map[*Subscription]struct{}), cancel: cancel}
+		f := &feed{subs: map[*Subscription]struct{}{s: {}}, cancel: cancel}
 		h.feeds[account] = f
 		go h.run(fctx, account, f, last)
+		return s, nil
 	}
-	s := &Subscription{hub: h, account: account, ch: make(chan Event, h.cfg.Buffer), done: make(chan struct{})}
-	f.subs[s] = struct{}{}
-	return s, nil
 }
 
 // Subscribers returns how many subscriptions are open on this replica.

@@ -15,8 +15,18 @@ import (
 	"switchboard/internal/domain"
 )
 
-// AttemptTimeout bounds one delivery attempt (SPEC §8: a 2xx within 10 s).
+// AttemptTimeout bounds one delivery attempt (SPEC §8: a 2xx within 10 s);
+// DispatcherConfig.AttemptTimeout's default.
 const AttemptTimeout = 10 * time.Second
+
+// What is read of a receiver's answer at most: its status line and
+// headers (a larger head fails the attempt), and its body, which says
+// nothing the status does not and is read only so that the connection can
+// be reused; the rest is never read.
+const (
+	maxReceiverHeaderBytes = 16 << 10
+	maxReceiverBodyBytes   = 4 << 10
+)
 
 // Endpoint is one configured webhook endpoint of a tenant.
 type Endpoint struct {
@@ -46,10 +56,15 @@ func (e Endpoint) wants(typ Type) bool {
 }
 
 // NewWebhookClient returns the client of webhook deliveries: it follows no
-// redirect (a 3xx is a failed attempt) and gives up after AttemptTimeout.
+// redirect (a 3xx is a failed attempt) and gives up after AttemptTimeout
+// (each attempt is bounded by DispatcherConfig.AttemptTimeout as well).
+// With rt nil it reads at most maxReceiverHeaderBytes of a receiver's
+// status line and headers.
 func NewWebhookClient(rt http.RoundTripper) *http.Client {
 	if rt == nil {
-		rt = http.DefaultTransport.(*http.Transport).Clone()
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxResponseHeaderBytes = maxReceiverHeaderBytes
+		rt = t
 	}
 	return &http.Client{
 		Transport:     rt,
@@ -59,14 +74,16 @@ func NewWebhookClient(rt http.RoundTripper) *http.Client {
 }
 
 // post sends e to the endpoint, signed at now, and returns the receiver's
-// status, or 0 and the error when no answer came. Errors never carry the
-// secret; the URL is left out of them too, since it may carry credentials.
-func post(ctx context.Context, client *http.Client, signer *Signer, url string, e Event, now time.Time) (int, error) {
+// status, or 0 and the error when no answer came within timeout. The
+// status decides: a 2xx whose body is cut short (a reset, the timeout) has
+// delivered. Errors never carry the secret; the URL is left out of them
+// too, since it may carry credentials.
+func post(ctx context.Context, client *http.Client, timeout time.Duration, signer *Signer, url string, e Event, now time.Time) (int, error) {
 	body, err := json.Marshal(e)
 	if err != nil {
 		return 0, fmt.Errorf("encode event %s: %w", e.ID, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, AttemptTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -80,7 +97,7 @@ func post(ctx context.Context, client *http.Client, signer *Signer, url string, 
 		return 0, fmt.Errorf("send event %s: %w", e.ID, scrubURL(err))
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxReceiverBodyBytes))
 	return resp.StatusCode, nil
 }
 

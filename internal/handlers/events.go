@@ -29,8 +29,9 @@ const (
 	// the server's WriteTimeout: a client that takes no bytes for this long
 	// is cut off (it resumes by id), so a stalled one ties up no goroutine.
 	defaultEventsWriteTimeout = 30 * time.Second
-	// replayPage is the events read per round trip of a replay.
-	replayPage = 500
+	// replayPage is the events read per round trip of a replay: what a
+	// replaying stream holds in memory at most, however long the log.
+	replayPage = 100
 )
 
 // streamEvents godoc
@@ -97,6 +98,13 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 		}
 		if len(page) < replayPage {
 			break
+		}
+		select {
+		case <-sub.Done():
+			// Shutting down, or the live events outran the buffer while
+			// replaying (it resumes by id): the rest is not sent.
+			return nil
+		default:
 		}
 	}
 	// Marks where the replay ends: clients ignore comments, people
