@@ -4,11 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -29,17 +26,7 @@ import (
 // reach the open stream, with ids after the ones before, and the webhook.
 // (The budget across such a restart: TestBudgetHoldsWhenRedisRestartsEmpty.)
 func TestRedisRestartedEmptyRebuildsTheMirrorAndResumesEvents(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not installed")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	srv := startRedisServer(t, port)
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	srv := startOwnRedis(t)
 
 	fastSyncers(t, 50*time.Millisecond)
 	pw := startCrashUpstream(t, crashHistory, 300*time.Millisecond)
@@ -62,7 +49,7 @@ func TestRedisRestartedEmptyRebuildsTheMirrorAndResumesEvents(t *testing.T) {
 %s`, cwSrv.URL, pw.url, hook.entry())
 	env := map[string]string{
 		"SWITCHBOARD_TENANTS_FILE":   writeTenants(t, "", doc),
-		"SWITCHBOARD_REDIS_URL":      "redis://127.0.0.1:" + port + "/0",
+		"SWITCHBOARD_REDIS_URL":      srv.URL(),
 		"SWITCHBOARD_REDIS_PREFIX":   "sbtest:crash-restart:",
 		"SWITCHBOARD_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")),
 	}
@@ -129,12 +116,11 @@ func TestRedisRestartedEmptyRebuildsTheMirrorAndResumesEvents(t *testing.T) {
 
 	// The restart: every backfill or sync page (page_size 1000, which no
 	// caller read below asks for) is held until the fallback is checked.
-	srv.Process.Kill()
-	srv.Wait()
+	srv.Stop()
 	held, release := pw.gate.arm(t, false, func(r *http.Request) bool {
 		return acmeCalls(r) && r.URL.Query().Get("page_size") == "1000"
 	})
-	srv = startRedisServer(t, port)
+	srv.Start()
 	restarted := time.Now()
 
 	t.Run("reads fall back to the upstream until the backfill has rebuilt the mirror", func(t *testing.T) {

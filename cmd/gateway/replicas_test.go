@@ -165,46 +165,74 @@ func TestTokensAreNeverInRedisInClear(t *testing.T) {
 	}
 }
 
-// startRedisServer runs a Redis of the test's own on a free port.
-func startRedisServer(t *testing.T, port string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("redis-server: %v", err)
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
-	defer rdb.Close()
-	for range 100 {
-		if rdb.Ping(context.Background()).Err() == nil {
-			return cmd
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	t.Fatal("redis-server did not come up")
-	return nil
+// ownRedis is a redis-server of a test's own on a free loopback port,
+// without persistence, so that the test can stop it and start it again
+// empty; it is stopped by its pid when the test ends. Without
+// redis-server installed the test is skipped.
+type ownRedis struct {
+	t    *testing.T
+	port string
+	cmd  *exec.Cmd
 }
 
-func TestRedisOutageKeepsServingAndRecovers(t *testing.T) {
+func startOwnRedis(t *testing.T) *ownRedis {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server not installed")
 	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &ownRedis{t: t, port: strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)}
 	ln.Close()
-	srv := startRedisServer(t, port)
-	defer func() { srv.Process.Kill(); srv.Wait() }()
+	r.Start()
+	t.Cleanup(r.Stop)
+	return r
+}
+
+// URL is the Redis URL of database 0.
+func (r *ownRedis) URL() string { return "redis://127.0.0.1:" + r.port + "/0" }
+
+// Start starts the server (empty) and waits until it answers.
+func (r *ownRedis) Start() {
+	r.t.Helper()
+	r.cmd = exec.Command("redis-server", "--port", r.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatalf("redis-server: %v", err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + r.port})
+	defer rdb.Close()
+	for range 100 {
+		if rdb.Ping(context.Background()).Err() == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.Stop()
+	r.t.Fatal("redis-server did not come up")
+}
+
+// Stop kills the server (SIGKILL: nothing is saved) and waits for it.
+func (r *ownRedis) Stop() {
+	if r.cmd != nil && r.cmd.ProcessState == nil {
+		_ = r.cmd.Process.Kill()
+		_ = r.cmd.Wait()
+	}
+}
+
+func TestRedisOutageKeepsServingAndRecovers(t *testing.T) {
+	srv := startOwnRedis(t)
 
 	up := startUpstreams(t)
-	gs := startReplicas(t, 2, replicaEnv(t, up, "redis://127.0.0.1:"+port+"/0", "sbtest:outage:"))
+	gs := startReplicas(t, 2, replicaEnv(t, up, srv.URL(), "sbtest:outage:"))
 	tok := token(t, "acme", auth.ScopeLookupsRead)
 	ready := func(g *gateway) int { r, _ := g.get(t, "/readyz", ""); return r.StatusCode }
 
 	if ready(gs[0]) != 200 {
 		t.Fatal("readyz before the outage: want 200")
 	}
-	srv.Process.Kill()
-	srv.Wait()
+	srv.Stop()
 
 	t.Run("lookups still answer 200 with Redis down", func(t *testing.T) {
 		for _, path := range []string{"/v1/tags", "/v1/departments", "/v1/installs"} {
@@ -219,7 +247,7 @@ func TestRedisOutageKeepsServingAndRecovers(t *testing.T) {
 		}
 	})
 
-	srv = startRedisServer(t, port)
+	srv.Start()
 	t.Run("after Redis returns, readyz is 200 and the shared cache is used again", func(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for ready(gs[0]) != 200 && time.Now().Before(deadline) {

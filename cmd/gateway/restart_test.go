@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
-	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
@@ -16,22 +13,12 @@ import (
 // shared budget window is lost, and the replicas must rebuild it from what
 // each admitted itself before admitting more.
 func TestBudgetHoldsWhenRedisRestartsEmpty(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not installed")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	srv := startRedisServer(t, port)
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	srv := startOwnRedis(t)
 
 	const budget = 10
 	up := startUpstreams(t)
 	up.budget = budget
-	gs := startReplicas(t, 2, replicaEnv(t, up, "redis://127.0.0.1:"+port+"/0", "sbtest:restart:"))
+	gs := startReplicas(t, 2, replicaEnv(t, up, srv.URL(), "sbtest:restart:"))
 	tok := token(t, "acme", auth.ScopeCallsRead)
 
 	statuses := map[int]int{}
@@ -48,9 +35,8 @@ func TestBudgetHoldsWhenRedisRestartsEmpty(t *testing.T) {
 		send(gs[i%2])
 	}
 
-	srv.Process.Kill()
-	srv.Wait()
-	srv = startRedisServer(t, port) // empty: --save "" --appendonly no
+	srv.Stop()
+	srv.Start() // empty: --save "" --appendonly no
 
 	// Three seconds of traffic on both replicas: through the outage's
 	// cooldown, the recovery and the re-seed.
