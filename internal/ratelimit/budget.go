@@ -213,12 +213,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 		// not move cannot hold a request for ever.
 		spent := max(b.now().Sub(start), slept)
 		if d.RetryAfter > b.maxWait-spent || beyondDeadline(ctx, d.RetryAfter) {
-			b.outcome(lane, WaitExhausted)
-			return &domain.Error{
-				Code:       domain.CodeUpstreamBudget,
-				Message:    "the Phonewagon request budget is spent; retry later",
-				RetryAfter: d.RetryAfter,
-			}
+			return b.exhausted(lane, d.RetryAfter)
 		}
 		// A refusal always names a positive delay; the floor only keeps a
 		// misbehaving Store from turning this loop into a busy one.
@@ -226,17 +221,23 @@ func (b *Budget) Wait(ctx context.Context) error {
 		if err := b.sleep(ctx, pause); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				// The deadline came first after all (a sleep overslept).
-				b.outcome(lane, WaitExhausted)
-				return &domain.Error{
-					Code:       domain.CodeUpstreamBudget,
-					Message:    "the Phonewagon request budget is spent; retry later",
-					RetryAfter: d.RetryAfter,
-				}
+				return b.exhausted(lane, d.RetryAfter)
 			}
 			b.outcome(lane, WaitCanceled)
 			return fmt.Errorf("ratelimit: wait for a Phonewagon slot: %w", err)
 		}
 		slept += pause
+	}
+}
+
+// exhausted counts a wait of lane that gave up and returns its refusal,
+// retriable after retryAfter.
+func (b *Budget) exhausted(lane Lane, retryAfter time.Duration) error {
+	b.outcome(lane, WaitExhausted)
+	return &domain.Error{
+		Code:       domain.CodeUpstreamBudget,
+		Message:    "the Phonewagon request budget is spent; retry later",
+		RetryAfter: retryAfter,
 	}
 }
 

@@ -81,11 +81,11 @@ type Replicas struct {
 	interval time.Duration
 	ttl      time.Duration
 	beat     *redis.Script
-	assume   int
 	hold     time.Duration
 	now      func() time.Time
 
-	// high is the highest count seen within hold of highAt (0: none yet):
+	// high is the highest count seen within hold of highAt (at first the
+	// assumed count, seen at start):
 	// the divisor shrinks only once fewer replicas have been counted for
 	// a whole hold, never because one beat was late.
 	countMu sync.Mutex
@@ -129,7 +129,6 @@ func NewReplicas(cfg ReplicasConfig) (*Replicas, error) {
 		interval: interval,
 		ttl:      cmp.Or(cfg.TTL, 3*interval),
 		beat:     redis.NewScript(luaBeat),
-		assume:   assume,
 		hold:     cmp.Or(cfg.Hold, DefaultCountHold),
 		now:      now,
 		high:     int64(assume),
