@@ -15,7 +15,7 @@ func TestExactlyOneProbeUnderConcurrentCallers(t *testing.T) {
 	f.clock.Advance(2 * time.Second)
 
 	var calls atomic.Int32
-	release := make(chan struct{})
+	started, release := make(chan struct{}), make(chan struct{})
 	results := make(chan error, callers)
 	var wg sync.WaitGroup
 	for range callers {
@@ -24,6 +24,7 @@ func TestExactlyOneProbeUnderConcurrentCallers(t *testing.T) {
 				// Only the first call waits, so that a second probe
 				// would show up in calls instead of hanging the test.
 				if calls.Add(1) == 1 {
+					close(started)
 					<-release
 				}
 				return nil
@@ -36,6 +37,13 @@ func TestExactlyOneProbeUnderConcurrentCallers(t *testing.T) {
 			refusalRetry(t, err)
 			refused++
 		}
+	}
+	// The other callers may all be refused before the probe, admitted
+	// first, reaches its op: wait for it to be in flight.
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the probe never ran its op")
 	}
 	if got := calls.Load(); got != 1 {
 		t.Errorf("got %d calls of op while the probe was in flight, want 1", got)
