@@ -68,6 +68,13 @@ const (
 	Updated
 )
 
+// PendingChange is a change UpsertPending wrote that is not announced yet:
+// the call's id and whether it was Created or Updated.
+type PendingChange struct {
+	ID     string
+	Change Change
+}
+
 // State is an account's sync state, written only by the lease holder.
 type State struct {
 	// CoveredFrom is the oldest instant from which the mirror holds every
@@ -99,6 +106,19 @@ type Store interface {
 	// the time order and the company and campaign indexes change together
 	// (atomically on Redis).
 	Upsert(ctx context.Context, account string, fence int64, calls []domain.Call) ([]Change, error)
+	// UpsertPending is Upsert that also leaves every call it created or
+	// updated pending announcement, in the same atomic step, until
+	// Announced clears it: the events of a change cannot be lost between
+	// writing the call and recording them, whoever holds the lease next
+	// finds them in Pending. A call pending as created stays so when it is
+	// updated before it is announced.
+	UpsertPending(ctx context.Context, account string, fence int64, calls []domain.Call) ([]Change, error)
+	// Pending returns the changes UpsertPending left that Announced has
+	// not cleared, in no particular order.
+	Pending(ctx context.Context, account string) ([]PendingChange, error)
+	// Announced clears the pending changes of ids (ids not pending are
+	// ignored).
+	Announced(ctx context.Context, account string, fence int64, ids []string) error
 	// Get returns one call by id.
 	Get(ctx context.Context, account, id string) (domain.Call, bool, error)
 	// Query returns one page in serving order, in a bounded number of

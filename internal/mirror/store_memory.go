@@ -34,6 +34,7 @@ type memAccount struct {
 	byCompany  map[string][]string
 	byCampaign map[campaignIndex][]string
 	state      []byte
+	pending    map[string]Change // UpsertPending's changes not announced
 
 	lease     memLease
 	fences    int64 // the last fencing token granted
@@ -94,6 +95,16 @@ func (s *MemoryStore) fenced(a *memAccount, fence int64) bool {
 
 // Upsert implements Store.
 func (s *MemoryStore) Upsert(_ context.Context, account string, fence int64, calls []domain.Call) ([]Change, error) {
+	return s.upsert(account, fence, calls, false)
+}
+
+// UpsertPending implements Store.
+func (s *MemoryStore) UpsertPending(_ context.Context, account string, fence int64, calls []domain.Call) ([]Change, error) {
+	return s.upsert(account, fence, calls, true)
+}
+
+// upsert writes calls; with pending, it leaves their changes pending.
+func (s *MemoryStore) upsert(account string, fence int64, calls []domain.Call, pending bool) ([]Change, error) {
 	held := make([]memCall, len(calls))
 	for i, c := range calls {
 		rec, err := canonicalRecord(c)
@@ -126,8 +137,48 @@ func (s *MemoryStore) Upsert(_ context.Context, account string, fence int64, cal
 		}
 		a.calls[c.ID] = held[i]
 		a.index(held[i])
+		if pending {
+			a.markPending(c.ID, out[i])
+		}
 	}
 	return out, nil
+}
+
+// markPending leaves change of id pending; a call pending as created stays
+// so.
+func (a *memAccount) markPending(id string, change Change) {
+	if a.pending == nil {
+		a.pending = make(map[string]Change)
+	}
+	if a.pending[id] != Created {
+		a.pending[id] = change
+	}
+}
+
+// Pending implements Store.
+func (s *MemoryStore) Pending(_ context.Context, account string) ([]PendingChange, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.lookup(account)
+	out := make([]PendingChange, 0, len(a.pending))
+	for id, ch := range a.pending {
+		out = append(out, PendingChange{ID: id, Change: ch})
+	}
+	return out, nil
+}
+
+// Announced implements Store.
+func (s *MemoryStore) Announced(_ context.Context, account string, fence int64, ids []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.account(account)
+	if s.fenced(a, fence) {
+		return ErrFenced
+	}
+	for _, id := range ids {
+		delete(a.pending, id)
+	}
+	return nil
 }
 
 // index adds c to the indexes it belongs to.

@@ -38,6 +38,7 @@ const trimBatch = 1000
 //	t              sorted set, all scores 0: one sort member per call (store_order.go)
 //	co:<company>   the same, for the calls of one company (query-escaped)
 //	ca:<co>:<name> the same, for one company's campaign (both query-escaped)
+//	pending        hash: id → the change UpsertPending left to announce ('1' created, '2' updated)
 //	state          the sync state (JSON)
 //	lease          "<fence>|<owner>", expiring by PX on Redis's clock
 //	fence          the counter the lease tokens come from (never expires)
@@ -220,6 +221,17 @@ func indexKeys(base string, fixed []string, envelopes ...any) []string {
 // A call held in the first format is given its legacy envelope too, for
 // the script to tell a change of format from a change of the call.
 func (s *RedisStore) Upsert(ctx context.Context, account string, fence int64, calls []domain.Call) ([]Change, error) {
+	return s.upsert(ctx, account, fence, calls, "")
+}
+
+// UpsertPending implements Store: Upsert, whose script also leaves the
+// changes in the account's pending hash.
+func (s *RedisStore) UpsertPending(ctx context.Context, account string, fence int64, calls []domain.Call) ([]Change, error) {
+	return s.upsert(ctx, account, fence, calls, "1")
+}
+
+// upsert writes calls, leaving their changes pending when pending is "1".
+func (s *RedisStore) upsert(ctx context.Context, account string, fence int64, calls []domain.Call, pending string) ([]Change, error) {
 	b := s.base(account)
 	ids := make([]string, len(calls))
 	envs := make([]any, 0, 2*len(calls))
@@ -231,7 +243,7 @@ func (s *RedisStore) Upsert(ctx context.Context, account string, fence int64, ca
 		ids[i] = c.ID
 		envs = append(envs, env)
 	}
-	fixed := []string{b + "lease", b + "calls", b + "t"}
+	fixed := []string{b + "lease", b + "calls", b + "t", b + "pending"}
 	legacy := make([]string, len(calls)) // computed when first needed
 	for range maxMovedRetries {
 		held := []any{}
@@ -241,8 +253,8 @@ func (s *RedisStore) Upsert(ctx context.Context, account string, fence int64, ca
 				return nil, fmt.Errorf("mirror: upsert: %w", err)
 			}
 		}
-		args := make([]any, 0, 2+3*len(calls))
-		args = append(args, fence, b)
+		args := make([]any, 0, 3+3*len(calls))
+		args = append(args, fence, b, pending)
 		for i, c := range calls {
 			var alt string
 			if old, _ := held[i].(string); old != "" && isLegacyEnvelope(old) {
@@ -285,6 +297,47 @@ func changesOf(res any, n int) ([]Change, error) {
 	}
 	return out, nil
 }
+
+// Pending implements Store.
+func (s *RedisStore) Pending(ctx context.Context, account string) ([]PendingChange, error) {
+	m, err := s.rdb.HGetAll(ctx, s.base(account)+"pending").Result()
+	if err != nil {
+		return nil, fmt.Errorf("mirror: pending changes: %w", err)
+	}
+	out := make([]PendingChange, 0, len(m))
+	for id, v := range m {
+		ch := Updated
+		if v == "1" {
+			ch = Created
+		}
+		out = append(out, PendingChange{ID: id, Change: ch})
+	}
+	return out, nil
+}
+
+// Announced implements Store.
+func (s *RedisStore) Announced(ctx context.Context, account string, fence int64, ids []string) error {
+	b := s.base(account)
+	for batch := range slices.Chunk(ids, announceBatch) {
+		args := make([]any, 0, 1+len(batch))
+		args = append(args, fence)
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		res, err := luaAnnounced.Run(ctx, s.rdb, []string{b + "lease", b + "pending"}, args...).Int()
+		if err != nil {
+			return fmt.Errorf("mirror: announced: %w", err)
+		}
+		if res == -1 {
+			return ErrFenced
+		}
+	}
+	return nil
+}
+
+// announceBatch is the most ids one luaAnnounced clears (Lua's unpack has
+// a limit).
+const announceBatch = 1000
 
 // Get implements Store.
 func (s *RedisStore) Get(ctx context.Context, account, id string) (domain.Call, bool, error) {
@@ -421,7 +474,7 @@ func (s *RedisStore) Count(ctx context.Context, account string) (int, error) {
 // to drop (to declare their index keys), then a fenced script.
 func (s *RedisStore) Trim(ctx context.Context, account string, fence int64, before time.Time) error {
 	b := s.base(account)
-	fixed := []string{b + "lease", b + "calls", b + "t"}
+	fixed := []string{b + "lease", b + "calls", b + "t", b + "pending"}
 	bound := "(" + millisMember(ceilMillis(before))
 	for moved := 0; moved < maxMovedRetries; {
 		held, err := luaTrimPeek.Run(ctx, s.rdb, []string{b + "calls", b + "t"}, bound, trimBatch).Slice()

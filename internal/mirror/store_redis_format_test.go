@@ -18,7 +18,7 @@ import (
 func writeLegacy(t *testing.T, s *RedisStore, account string, fence int64, calls []domain.Call) {
 	t.Helper()
 	b := s.base(account)
-	args := []any{fence, b}
+	args := []any{fence, b, ""}
 	var envs []any
 	for _, c := range calls {
 		env, err := legacyEnvelope(c)
@@ -31,7 +31,7 @@ func writeLegacy(t *testing.T, s *RedisStore, account string, fence int64, calls
 		args = append(args, c.ID, env, "")
 		envs = append(envs, env)
 	}
-	keys := indexKeys(b, []string{b + "lease", b + "calls", b + "t"}, envs...)
+	keys := indexKeys(b, []string{b + "lease", b + "calls", b + "t", b + "pending"}, envs...)
 	res, err := luaUpsert.Run(context.Background(), s.rdb, keys, args...).Result()
 	if err != nil || res != strings.Repeat("1", len(calls)) {
 		t.Fatalf("writing the legacy records: %v, %v", res, err)

@@ -176,15 +176,15 @@ func TestRedisUpsertScriptRefusesAnIndexKeyItWasNotGiven(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As if the call had moved to company 1001 after the keys were read.
-	keys := []string{b + "lease", b + "calls", b + "t", b + companySuffix("1001")}
-	got, err := luaUpsert.Run(ctx, rdb, keys, fence, b, "1", env, "").Result()
+	keys := []string{b + "lease", b + "calls", b + "t", b + "pending", b + companySuffix("1001")}
+	got, err := luaUpsert.Run(ctx, rdb, keys, fence, b, "1", "1", env, "").Result()
 	if err != nil || got != int64(-2) {
 		t.Fatalf("upsert script without the campaign index key = %v, %v; want -2", got, err)
 	}
 	if n := mustCountCalls(t, s, "acct"); n != 0 {
 		t.Errorf("the refused script wrote %d calls, want none", n)
 	}
-	if n, _ := rdb.Exists(ctx, b+"t", b+companySuffix("1001")).Result(); n != 0 {
+	if n, _ := rdb.Exists(ctx, b+"t", b+"pending", b+companySuffix("1001")).Result(); n != 0 {
 		t.Errorf("the refused script left %d index keys, want none", n)
 	}
 }

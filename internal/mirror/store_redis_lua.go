@@ -64,20 +64,24 @@ end
 `
 
 // luaUpsert writes a batch of calls.
-// KEYS: lease, calls hash, time index, then every company and campaign
-// index the held and the new envelopes name. ARGV: fence, key base, then
-// per call its id, its envelope and its legacy envelope ("" unless the
-// call is held in the first format: a held value equal to it is the same
-// call, rewritten in the current format and reported unchanged). Returns
-// one digit per call (the Change), -1 or -2.
+// KEYS: lease, calls hash, time index, pending hash, then every company
+// and campaign index the held and the new envelopes name. ARGV: fence, key
+// base, "1" to leave the changes pending (UpsertPending) or "", then per
+// call its id, its envelope and its legacy envelope ("" unless the call is
+// held in the first format: a held value equal to it is the same call,
+// rewritten in the current format and reported unchanged). Returns one
+// digit per call (the Change), -1 or -2. A change left pending is the
+// digit under the call's id in the pending hash; a '1' (created) is kept
+// when the call is updated before it is announced.
 var luaUpsert = redis.NewScript(luaCommon + `
 if fenced(KEYS[1], ARGV[1]) then return -1 end
-for i = 3, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
   local old = redis.call('HGET', KEYS[2], ARGV[i])
   if (old and not covered(ARGV[2], old)) or not covered(ARGV[2], ARGV[i + 1]) then return -2 end
 end
+local pending = ARGV[3] == '1'
 local out = {}
-for i = 3, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
   local id, v, legacy = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local old = redis.call('HGET', KEYS[2], id)
   if old == v then
@@ -94,6 +98,9 @@ for i = 3, #ARGV, 3 do
     end
     redis.call('HSET', KEYS[2], id, v)
     index(ARGV[2], KEYS[3], v)
+    if pending and redis.call('HGET', KEYS[4], id) ~= '1' then
+      redis.call('HSET', KEYS[4], id, out[#out])
+    end
   end
 end
 return table.concat(out)
@@ -184,6 +191,14 @@ return f
 var luaRenew = redis.NewScript(luaCommon + `
 if fenced(KEYS[1], ARGV[1]) then return -1 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`)
+
+// luaAnnounced clears the pending changes ARGV[2..] from the pending hash
+// KEYS[2] when ARGV[1] is the lease's fence (KEYS[1]). Returns 1, or -1.
+var luaAnnounced = redis.NewScript(luaCommon + `
+if fenced(KEYS[1], ARGV[1]) then return -1 end
+if #ARGV > 1 then redis.call('HDEL', KEYS[2], unpack(ARGV, 2)) end
 return 1
 `)
 

@@ -58,6 +58,7 @@ func testStoreSuite(t *testing.T, newHarness func(t *testing.T) storeHarness) {
 		{"the lease has one holder until it expires or is released", testLease},
 		{"of replicas racing for a free lease exactly one gets it", testConcurrentAcquire},
 		{"follow requests count up and the followed mark never moves back", testFollowRequests},
+		{"changes stay pending from the write that made them until announced", testPending},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, newHarness(t)) })
 	}
