@@ -156,7 +156,7 @@ func (e *eventsOut) reloadWebhooks(cfg *config.Config) (events.EndpointChanges, 
 
 // onChange is the mirror syncer's hook for account: follow and revisit
 // changes become events.
-func (e *eventsOut) onChange(account string) func(mirror.Change, domain.Call) {
+func (e *eventsOut) onChange(account string) func(mirror.Change, domain.Call) error {
 	return events.MirrorHook(e.log, account, func(typ events.Type) {
 		e.metrics.Events.Emitted.WithLabelValues(string(typ)).Inc()
 	}, e.logger)

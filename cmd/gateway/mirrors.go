@@ -36,7 +36,7 @@ type mirrors struct {
 
 	// onChange, when set, gives each account's syncer its OnChange hook
 	// (the events, SPEC §8).
-	onChange func(account string) func(mirror.Change, domain.Call)
+	onChange func(account string) func(mirror.Change, domain.Call) error
 
 	mu      sync.Mutex
 	running map[string]*accountMirror // the mirrors in force, by account

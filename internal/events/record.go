@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -17,12 +18,14 @@ const appendTimeout = 2 * time.Second
 // follow or revisit created or updated is appended to l as call.created or
 // call.updated (backfill reports nothing, so emits nothing). emitted, when
 // set, is told the type of each event recorded (metrics). A failed append
-// is logged and the sync goes on: the call is mirrored either way.
-func MirrorHook(l Log, account string, emitted func(Type), logger *slog.Logger) func(mirror.Change, domain.Call) {
+// is logged and returned: the syncer keeps the change pending and gives it
+// again (mirror.SyncerConfig.OnChange), so no event is lost; an append
+// whose answer was lost may be recorded twice.
+func MirrorHook(l Log, account string, emitted func(Type), logger *slog.Logger) func(mirror.Change, domain.Call) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return func(change mirror.Change, call domain.Call) {
+	return func(change mirror.Change, call domain.Call) error {
 		var typ Type
 		switch change {
 		case mirror.Created:
@@ -30,17 +33,18 @@ func MirrorHook(l Log, account string, emitted func(Type), logger *slog.Logger) 
 		case mirror.Updated:
 			typ = CallUpdated
 		default:
-			return
+			return nil
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 		defer cancel()
 		if _, err := l.Append(ctx, account, typ, call); err != nil {
-			logger.LogAttrs(ctx, slog.LevelWarn, "events: recording an event failed",
+			logger.LogAttrs(ctx, slog.LevelWarn, "events: recording an event failed; it stays pending",
 				slog.String("type", string(typ)), slog.String("call_id", call.ID), slog.String("error", err.Error()))
-			return
+			return fmt.Errorf("events: recording %s: %w", typ, err)
 		}
 		if emitted != nil {
 			emitted(typ)
 		}
+		return nil
 	}
 }

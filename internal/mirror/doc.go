@@ -13,6 +13,9 @@
 //     work, each an exact walk of the upstream's pages (no call lost or
 //     repeated at a page boundary), checkpointed so an interrupted walk
 //     resumes where it stopped.
+//   - announce.go: the changes a follow or revisit made, given to OnChange
+//     at least once: left pending in the store with the write, cleared once
+//     given, and given again by the next holder when one died in between.
 //   - retention.go: trimming calls past the retention, and what that does
 //     to CoveredFrom.
 //   - syncer.go: the loop per account that takes and renews the lease

@@ -75,20 +75,3 @@ func (h *holder) followStep(ctx context.Context) error {
 	h.nextFollow = w.started.Add(h.cfg.SyncInterval)
 	return nil
 }
-
-// upsert writes calls and reports what changed to OnChange.
-func (h *holder) upsert(ctx context.Context, calls []domain.Call) error {
-	changes, err := h.cfg.Store.Upsert(ctx, h.cfg.Account, h.fence, calls)
-	if err != nil {
-		return err
-	}
-	if h.cfg.OnChange == nil {
-		return nil
-	}
-	for i, ch := range changes {
-		if ch != Unchanged {
-			h.cfg.OnChange(ch, calls[i])
-		}
-	}
-	return nil
-}

@@ -33,6 +33,10 @@ type holder struct {
 	revisit         *pageWalk
 	nextRevisit     time.Time
 	notBefore       time.Time // no request before this (a refusal's Retry-After)
+	// drain: changes may be pending announcement (left by an earlier
+	// holder, or by a failed announcement): announcePending runs before
+	// any other work.
+	drain bool
 }
 
 // run works until ctx ends or the lease is lost.
@@ -45,6 +49,7 @@ func (h *holder) run(ctx context.Context) error {
 	if h.followed, err = h.cfg.Follows.Followed(ctx, h.cfg.Account); err != nil {
 		return err
 	}
+	h.drain = h.cfg.OnChange != nil
 	if err := h.beginBackfill(ctx); err != nil {
 		return err
 	}
@@ -67,6 +72,9 @@ func (h *holder) run(ctx context.Context) error {
 
 // due picks the next page of work, or nil when nothing is due yet.
 func (h *holder) due(ctx context.Context) (func(context.Context) error, error) {
+	if h.drain {
+		return h.announcePending, nil
+	}
 	if !h.state.BackfillDone {
 		return h.backfillStep, nil
 	}

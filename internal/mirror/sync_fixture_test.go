@@ -171,10 +171,11 @@ func newSyncFixture(t testing.TB, acct func(*phonewagonsim.Account), cfg func(*S
 	c := SyncerConfig{
 		Account: account, Owner: "replica-1", Upstream: f.upstream,
 		Store: f.store, Leases: f.store, Follows: markSpy{FollowRequests: f.store, f: f}, Clock: f.clock,
-		OnChange: func(ch Change, call domain.Call) {
+		OnChange: func(ch Change, call domain.Call) error {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.changes[call.ID] = append(f.changes[call.ID], ch)
+			return nil
 		},
 	}
 	if cfg != nil {

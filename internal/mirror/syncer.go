@@ -103,9 +103,14 @@ type SyncerConfig struct {
 	// their defaults. RenewEvery must be under LeaseTTL.
 	LeaseTTL, RenewEvery, AcquireEvery, PollEvery, RetryEvery time.Duration
 	// OnChange, when set, is told every call a follow or a revisit created
-	// or updated (the events subsystem). It runs on the sync goroutine and
-	// must not block for long.
-	OnChange func(change Change, call domain.Call)
+	// or updated (the events subsystem), at least once: a change is left
+	// pending in the store with the call's write and cleared once OnChange
+	// returned nil, so a change OnChange failed to take, or that a holder
+	// killed in between never gave it, is given again (with the call as
+	// then held) before any other sync work, on this replica or the next
+	// holder. An error stops the sync page, retried as a failed request is.
+	// It runs on the sync goroutine and must not block for long.
+	OnChange func(change Change, call domain.Call) error
 	// OnRequest, when set, is told the kind and outcome of every sync
 	// request (metrics).
 	OnRequest func(kind, outcome string)
