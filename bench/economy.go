@@ -115,7 +115,8 @@ func (u *upstreamTally) snapshot() (counts, kinds map[string]int64) {
 // The kinds of upstream request, from the simulators' paths.
 const (
 	kindCalls     = "Phonewagon calls pages"
-	kindDirectory = "Phonewagon companies/campaigns"
+	kindCompanies = "Phonewagon company lists"
+	kindCampaigns = "Phonewagon campaign lists"
 	kindLogin     = "CallWidget login/refresh"
 	kindLookups   = "CallWidget lookups"
 	kindOther     = "other"
@@ -123,7 +124,7 @@ const (
 
 // upstreamKinds are the kinds in the order the report lists them.
 func upstreamKinds() []string {
-	return []string{kindCalls, kindDirectory, kindLogin, kindLookups, kindOther}
+	return []string{kindCalls, kindCompanies, kindCampaigns, kindLogin, kindLookups, kindOther}
 }
 
 // upstreamKind names what a request to upstream at path was for.
@@ -133,8 +134,10 @@ func upstreamKind(upstream, path string) string {
 		switch path {
 		case "/calls":
 			return kindCalls
-		case "/companies", "/campaigns":
-			return kindDirectory
+		case "/companies":
+			return kindCompanies
+		case "/campaigns":
+			return kindCampaigns
 		}
 	case "CallWidget":
 		rel := strings.TrimPrefix(path, callwidgetsim.BasePath)

@@ -54,8 +54,8 @@ func TestUpstreamKind(t *testing.T) {
 		upstream, path, want string
 	}{
 		{"Phonewagon", "/calls", kindCalls},
-		{"Phonewagon", "/companies", kindDirectory},
-		{"Phonewagon", "/campaigns", kindDirectory},
+		{"Phonewagon", "/companies", kindCompanies},
+		{"Phonewagon", "/campaigns", kindCampaigns},
 		{"Phonewagon", "/calls/extra", kindOther},
 		{"CallWidget", "/api/v1/api-login", kindLogin},
 		{"CallWidget", "/api/v1/refresh-token", kindLogin},

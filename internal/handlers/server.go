@@ -114,7 +114,10 @@ type Server struct {
 	cursors     cursorSigner
 	idempotency idempotency.Store
 	cache       *cache.Cache
-	idemLease   time.Duration
+	// campaigns remembers campaign_id resolutions of mirror reads
+	// (mirror_campaign.go).
+	campaigns campaignMemo
+	idemLease time.Duration
 	// mirrorFollowWait bounds the follow before a no-cache mirror read.
 	mirrorFollowWait time.Duration
 	router           chi.Router
