@@ -16,9 +16,11 @@ import (
 // mirrorCampaign resolves the campaign_id of f to what the mirror can query
 // by: call records carry only their campaign's name, so the id is looked
 // up in the campaign lists GET /v1/campaigns serves through the response
-// cache, and only in fresh ones: a name read from a list is never used
-// past that list's freshness (a stale list, served when the upstream
-// fails, resolves nothing). The cheapest source answers first:
+// cache. A resolution is remembered until its list stops being fresh; a
+// stale list, which the cache serves only when the upstream fails to fill
+// it again (as GET /v1/campaigns would answer then), resolves that one
+// read and is never remembered, so that the mirror keeps answering through
+// an upstream outage. The cheapest source answers first:
 //
 //  1. a resolution remembered from a list still fresh (campaignMemo);
 //  2. with company_id, that company's list, filled on a miss (one request);
@@ -35,8 +37,9 @@ import (
 //
 // ok is false, sending the query to the upstream (which filters by id
 // itself and so answers right whatever the lists say), when:
-//   - no fresh list can be had (the upstream fails, the budget is spent):
-//     the upstream path answers with its own cache or problem;
+//   - no list can be had (the upstream fails, the budget is spent, and
+//     nothing is cached): the upstream path answers with its own cache or
+//     problem;
 //   - no campaign has that id (the upstream then answers an empty page, as
 //     it does for any unknown id);
 //   - company_id names another company than the campaign's (idem);
@@ -149,9 +152,9 @@ func (s *Server) resolveInMissing(ctx context.Context, t *Tenant, pw PhonewagonS
 }
 
 // companyCampaigns returns one company's campaign list through the response
-// cache (a fill on a miss costs one request) and when it stops being fresh.
-// A stale list, served by the cache because the upstream failed, is an
-// error here: nothing may be resolved from it.
+// cache (a fill on a miss costs one request) and when it stops being fresh:
+// the zero time for a stale list, served by the cache because the upstream
+// failed, so that what it resolves is not remembered.
 func (s *Server) companyCampaigns(ctx context.Context, t *Tenant, pw PhonewagonService, companyID string) ([]domain.Campaign, time.Time, error) {
 	res, err := s.cache.Fetch(ctx, campaignsKey(t, companyID), false, func(ctx context.Context) (cache.Entry, error) {
 		return entryOf(s.fillCampaigns(t, pw, companyID)(ctx))
@@ -159,12 +162,12 @@ func (s *Server) companyCampaigns(ctx context.Context, t *Tenant, pw PhonewagonS
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	if res.Status == cache.StatusStale {
-		return nil, time.Time{}, res.FillErr
-	}
 	var list CampaignList
 	if err := json.Unmarshal(res.Entry.Body, &list); err != nil {
 		return nil, time.Time{}, err
+	}
+	if res.Status == cache.StatusStale {
+		return list.Data, time.Time{}, nil
 	}
 	return list.Data, res.Entry.StoredAt.Add(res.Entry.FreshFor), nil
 }
