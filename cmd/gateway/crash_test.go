@@ -392,22 +392,7 @@ func TestAReplicaKilledMidFollowIsTakenOverAndNoCallOrEventIsLost(t *testing.T) 
 	holder := leaseHolder(t, ps)
 	survivor := ps[1-holder]
 
-	stream := openEvents(t, survivor.gateway, "acme")
-	created := make(chan string, 1024)
-	go func() {
-		for {
-			e, err := stream.next()
-			if err != nil {
-				close(created)
-				return
-			}
-			if e.typ == "call.created" {
-				var c struct{ ID string }
-				_ = json.Unmarshal(e.data.Data, &c)
-				created <- c.ID
-			}
-		}
-	}()
+	created := createdIDs(openEvents(t, survivor.gateway, "acme"))
 	tok := token(t, "acme", auth.ScopeCallsRead)
 	before := map[string]bool{}
 	for _, id := range ids(t, walkMirror(t, []*gateway{survivor.gateway}, tok, "limit=1000", nil)) {
@@ -431,12 +416,40 @@ func TestAReplicaKilledMidFollowIsTakenOverAndNoCallOrEventIsLost(t *testing.T) 
 	if len(want) == 0 {
 		t.Fatal("no call arrived across the kill: the test proves nothing")
 	}
-	deadline := time.After(20 * time.Second)
+	awaitAnnounced(t, created, want, 20*time.Second)
+}
+
+// createdIDs reads stream in the background and sends the call id of
+// each call.created on the channel it returns, closed when the stream ends.
+func createdIDs(stream *sseReader) <-chan string {
+	created := make(chan string, 4096)
+	go func() {
+		defer close(created)
+		for {
+			e, err := stream.next()
+			if err != nil {
+				return
+			}
+			if e.typ == "call.created" {
+				var c struct{ ID string }
+				_ = json.Unmarshal(e.data.Data, &c)
+				created <- c.ID
+			}
+		}
+	}()
+	return created
+}
+
+// awaitAnnounced waits within for a call.created of every call in want
+// to come on created, failing t with those that never did.
+func awaitAnnounced(t *testing.T, created <-chan string, want map[string]bool, within time.Duration) {
+	t.Helper()
+	deadline := time.After(within)
 	for len(want) > 0 {
 		select {
 		case id, ok := <-created:
 			if !ok {
-				t.Fatalf("the survivor's stream ended with %d new calls never announced", len(want))
+				t.Fatalf("the survivor's stream ended with %d new calls never announced: %v", len(want), want)
 			}
 			delete(want, id)
 		case <-deadline:

@@ -258,10 +258,17 @@ func TestACampaignResolutionIsNotUsedPastItsListsFreshness(t *testing.T) {
 	g.wantCampaignCalls(t, camp.ID) // resolved a minute before the list turns stale
 
 	g.clock.Advance(time.Minute)
+	g.wantResolvedListingOnce(t, camp.ID, company, "once its list was stale")
+}
+
+// wantResolvedListingOnce checks that a mirrored read of campaign id lists
+// company's campaigns exactly once (when is said in the failure).
+func (g *campaignGateway) wantResolvedListingOnce(t *testing.T, id, company, when string) {
+	t.Helper()
 	before := g.count()
-	g.wantCampaignCalls(t, camp.ID)
+	g.wantCampaignCalls(t, id)
 	if d := g.count().since(before); d.campaigns[company] != 1 {
-		t.Fatalf("company %s's campaigns listed %d times once its list was stale, want once", company, d.campaigns[company])
+		t.Fatalf("%s: company %s's campaigns listed %d times, want once", when, company, d.campaigns[company])
 	}
 }
 
@@ -285,11 +292,7 @@ func TestAStaleCampaignListResolvesOnlyWhileTheUpstreamFails(t *testing.T) {
 	// Once Phonewagon answers again, the stale list was not remembered: the
 	// next read fills it again before resolving.
 	g.sim.ClearFault()
-	before := g.count()
-	g.wantCampaignCalls(t, camp.ID)
-	if d := g.count().since(before); d.campaigns[company] != 1 {
-		t.Fatalf("after the outage: company %s's campaigns listed %d times, want once (a stale list is not remembered)", company, d.campaigns[company])
-	}
+	g.wantResolvedListingOnce(t, camp.ID, company, "after the outage (a stale list is not remembered)")
 }
 
 func TestACampaignIDWithAnotherCompanyIsNotServedByTheMirror(t *testing.T) {
