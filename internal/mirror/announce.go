@@ -31,18 +31,24 @@ func (h *holder) upsert(ctx context.Context, calls []domain.Call) error {
 	if err != nil {
 		return err
 	}
+	// Until they are cleared, the changes are pending: on any failure from
+	// here, announcePending runs before the next page.
+	h.drain = true
 	announced := make([]string, 0, len(calls))
 	for i, ch := range changes {
 		if ch == Unchanged {
 			continue
 		}
 		if err := h.cfg.OnChange(ch, calls[i]); err != nil {
-			h.drain = true
 			return errors.Join(fmt.Errorf("mirror: announcing call %s: %w", calls[i].ID, err), h.announced(ctx, announced))
 		}
 		announced = append(announced, calls[i].ID)
 	}
-	return h.announced(ctx, announced)
+	if err := h.announced(ctx, announced); err != nil {
+		return err
+	}
+	h.drain = false
+	return nil
 }
 
 // announcePending announces the changes the store holds pending (left by

@@ -266,3 +266,45 @@ func TestChangesOfAHolderKilledBeforeAnnouncingThemAreAnnouncedByTheNext(t *test
 		}
 	}
 }
+
+// clearFails is a Store whose first Announced that clears something fails
+// (a Redis blip after the events were recorded).
+type clearFails struct {
+	Store
+	failed atomic.Bool
+	ids    []string // what the failed call was to clear
+}
+
+func (c *clearFails) Announced(ctx context.Context, account string, fence int64, ids []string) error {
+	if len(ids) > 0 && c.failed.CompareAndSwap(false, true) {
+		c.ids = append([]string(nil), ids...)
+		return errors.New("connection reset")
+	}
+	return c.Store.Announced(ctx, account, fence, ids)
+}
+
+func TestChangesWhoseClearingFailedAreAnnouncedAgainAtTheNextPage(t *testing.T) {
+	f := newSyncFixture(t, liveAccount(20*time.Second, 2*time.Minute, 0),
+		func(c *SyncerConfig) { c.Retention = 200 * 24 * time.Hour; c.PollEvery = 5 * time.Second })
+	cf := &clearFails{Store: f.store}
+	f.cfg.Store = cf
+	fence := f.lease(t, "r1", 24*time.Hour)
+	f.runFor(t, fence, 10*time.Minute)
+	if len(cf.ids) == 0 {
+		t.Fatal("no clearing failed: the test proves nothing")
+	}
+	if p := mustPending(t, f.store, account); len(p) != 0 {
+		t.Errorf("after the run: %d changes still pending, want none (the failed clearing is drained)", len(p))
+	}
+	for _, id := range cf.ids {
+		changes := f.changesOf(id)
+		if len(changes) < 2 || changes[0] != changes[1] {
+			t.Errorf("call %s, whose clearing failed: got changes %v, want its change announced again", id, changes)
+		}
+	}
+	for id, n := range createdCounts(t, f, f.cfg.SyncInterval+5*time.Second) {
+		if n > 1 && !slices.Contains(cf.ids, id) {
+			t.Errorf("call %s: announced as created %d times, but its clearing never failed", id, n)
+		}
+	}
+}
