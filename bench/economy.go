@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,14 +33,89 @@ const (
 	// workloadApps adds the apps a company connects besides them: report
 	// apps asking varied filters and windows and paging deeper, and exports.
 	workloadApps = "apps"
+	// workloadShared is workloadApps from tenants that are apps of the same
+	// companies: every economySharing tenants share one CallWidget login and
+	// one Phonewagon account (the same client_id and secret in the tenants
+	// file, as a company that connects several apps configures them).
+	workloadShared = "shared"
 )
 
+// economySharing is how many tenants share one company's accounts in
+// workloadShared.
+const economySharing = 5
+
 // economyWorkloads are the workloads in the order they run and appear in.
-func economyWorkloads() []string { return []string{workloadDashboards, workloadApps} }
+func economyWorkloads() []string { return []string{workloadDashboards, workloadApps, workloadShared} }
+
+// economyWorkload is what a workload's name stands for.
+type economyWorkload struct {
+	Name string
+	// Apps adds the report apps and exports to the dashboards.
+	Apps bool
+	// TenantsPerAccount is how many tenants share each CallWidget login and
+	// Phonewagon account (1: every tenant its own).
+	TenantsPerAccount int
+}
+
+// Accounts is how many Phonewagon accounts (and CallWidget logins) the
+// workload's tenants use.
+func (w economyWorkload) Accounts() int { return economyTenants / w.TenantsPerAccount }
+
+// workloadOf returns the workload named name; it must be one of
+// economyWorkloads.
+func workloadOf(name string) economyWorkload {
+	switch name {
+	case workloadApps:
+		return economyWorkload{Name: name, Apps: true, TenantsPerAccount: 1}
+	case workloadShared:
+		return economyWorkload{Name: name, Apps: true, TenantsPerAccount: economySharing}
+	}
+	return economyWorkload{Name: name, TenantsPerAccount: 1}
+}
+
+// The windows an economy run counts.
+const (
+	// windowCold starts with the apps, on an empty cache and before any
+	// CallWidget login: every first fill is in it.
+	windowCold = "cold"
+	// windowSteady starts after the warm-up (-economy-warmup), the same
+	// workload having run until then: it counts what a deployment that has
+	// been up for a while pays, the refills of expired entries included.
+	windowSteady = "steady"
+)
+
+// economyWindow is one counted window of an economy run, as offsets from
+// the apps' start.
+type economyWindow struct {
+	Name     string
+	From, To time.Duration
+}
+
+// economyWindows are the windows the options ask for: the cold one of
+// -economy, then, unless the warm-up is 0, the steady one of
+// -economy-steady (default: as long as the cold one) after the warm-up.
+func economyWindows(o options) []economyWindow {
+	out := []economyWindow{{Name: windowCold, From: 0, To: o.Economy}}
+	if o.EconomyWarmup > 0 {
+		steady := o.EconomySteady
+		if steady == 0 {
+			steady = o.Economy
+		}
+		out = append(out, economyWindow{Name: windowSteady, From: o.EconomyWarmup, To: o.EconomyWarmup + steady})
+	}
+	return out
+}
 
 // economyFigures are what one economy run measured.
 type economyFigures struct {
-	Workload        string
+	Workload string
+	// Accounts is how many Phonewagon accounts (and CallWidget logins) the
+	// tenants used.
+	Accounts int
+	// Window is windowCold or windowSteady; the window ran from Start after
+	// the apps started, for Duration.
+	Window          string
+	Start           time.Duration
 	Duration        time.Duration
 	PerTenantBudget int
 	Mirror          bool // every tenant's account kept a mirror (its sync counted upstream)
@@ -105,11 +181,12 @@ func (u *upstreamTally) wrap(name string, h http.Handler) http.Handler {
 	})
 }
 
-// snapshot returns copies of the counts by upstream and by kind.
-func (u *upstreamTally) snapshot() (counts, kinds map[string]int64) {
+// snapshot returns copies of the counts by upstream and by kind, and the
+// 429s.
+func (u *upstreamTally) snapshot() (counts, kinds map[string]int64, s429 int64) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return maps.Clone(u.counts), maps.Clone(u.kinds)
+	return maps.Clone(u.counts), maps.Clone(u.kinds), u.s429
 }
 
 // The kinds of upstream request, from the simulators' paths.
@@ -170,32 +247,40 @@ func (w *statusWriter) Flush() {
 }
 
 // runEconomy serves economyTenants tenants' workload from economyReplicas
-// replicas on one Redis for the run's economy duration, against simulators
-// that enforce Phonewagon's real limit, and counts both sides. With mirror,
-// every account keeps a mirror (default settings) and the apps start once
-// every account is backfilled.
-func (r *runner) runEconomy(ctx context.Context, workload string, mirror bool) (economyFigures, error) {
-	r.logf("upstream economy (%s, mirror %v): %d tenants over %d replicas for %v", workload, mirror, economyTenants, economyReplicas, r.opts.Economy)
+// replicas on one Redis, against simulators that enforce Phonewagon's real
+// limit, and counts both sides over each window of economyWindows: the
+// apps run until the last window ends. With mirror, every account keeps a
+// mirror (default settings) and the apps start once every account is
+// backfilled.
+func (r *runner) runEconomy(ctx context.Context, name string, mirror bool) ([]economyFigures, error) {
+	w := workloadOf(name)
+	windows := economyWindows(r.opts)
+	var length time.Duration
+	for _, win := range windows {
+		length = max(length, win.To)
+	}
+	r.logf("upstream economy (%s, mirror %v): %d tenants on %d accounts over %d replicas for %v", name, mirror,
+		economyTenants, w.Accounts(), economyReplicas, length)
 	tally := newUpstreamTally()
-	tenants, stopUpstreams, err := r.startEconomyUpstreams(ctx, tally)
+	tenants, stopUpstreams, err := r.startEconomyUpstreams(ctx, tally, w.Accounts())
 	if err != nil {
-		return economyFigures{}, err
+		return nil, err
 	}
 	defer stopUpstreams()
 	if mirror {
 		for i := range tenants {
-			tenants[i].Mirror = "{}"
+			tenants[i].Mirror = "{}" // the same settings for tenants sharing an account, as the SPEC requires
 		}
 	}
 	tokens := make([]string, len(tenants))
 	for i, t := range tenants {
 		if tokens[i], err = callerToken(r.jwtSecret, t.ID); err != nil {
-			return economyFigures{}, err
+			return nil, err
 		}
 	}
 	file := filepath.Join(r.dir, "economy-tenants.yaml")
 	if err := writeTenants(file, tenants); err != nil {
-		return economyFigures{}, err
+		return nil, err
 	}
 	prefix := newPrefix()
 	defer r.cleanPrefix(prefix) // deferred first: runs after the replicas stopped
@@ -208,64 +293,126 @@ func (r *runner) runEconomy(ctx context.Context, workload string, mirror bool) (
 	for range economyReplicas {
 		g, err := r.startGateway(ctx, gatewayConfig{CPU: -1, TenantsFile: file, RedisPrefix: prefix})
 		if err != nil {
-			return economyFigures{}, err
+			return nil, err
 		}
 		replicas = append(replicas, g)
 	}
 
-	fig := economyFigures{Workload: workload, Duration: r.opts.Economy, PerTenantBudget: economyBudget, Mirror: mirror}
-	var before, beforeKinds map[string]int64
-	var syncBefore syncCounts
+	var backfill int64
+	var backfillTook time.Duration
 	if mirror {
 		began := time.Now()
 		for _, tok := range tokens {
 			if err := replicas[0].waitCovered(ctx, tok, mirrorWait); err != nil {
-				return economyFigures{}, err
+				return nil, err
 			}
 		}
-		fig.BackfillTook = time.Since(began)
-		before, beforeKinds = tally.snapshot()
-		for _, n := range before {
-			fig.Backfill += n
+		backfillTook = time.Since(began)
+		counts, _, _ := tally.snapshot()
+		for _, n := range counts {
+			backfill += n
 		}
-		if syncBefore, err = scrapeSync(ctx, replicas); err != nil {
-			return economyFigures{}, err
+		r.logf("upstream economy: every mirror backfilled in %s with %d upstream requests", backfillTook.Round(time.Second), backfill)
+	}
+	apps := newEconomyApps(replicas, tokens, w)
+	marks, err := r.runMarked(ctx, apps, length, windows, tally, replicas, mirror)
+	if err != nil {
+		return nil, err
+	}
+	var out []economyFigures
+	for _, win := range windows {
+		from, to := marks[win.From], marks[win.To]
+		fig := economyFigures{Workload: name, Accounts: w.Accounts(), Window: win.Name, Start: win.From, Duration: win.To - win.From,
+			PerTenantBudget: economyBudget, Mirror: mirror, Backfill: backfill, BackfillTook: backfillTook,
+			Client: apps.rec.stats(from.at, to.at), Upstream429: to.s429 - from.s429,
+			Upstream: diffCounts(to.counts, from.counts), UpstreamKinds: diffCounts(to.kinds, from.kinds)}
+		for _, n := range fig.Upstream {
+			fig.UpstreamTotal += n
 		}
-		r.logf("upstream economy: every mirror backfilled in %s with %d upstream requests", fig.BackfillTook.Round(time.Second), fig.Backfill)
-	}
-	apps := newEconomyApps(replicas, tokens, workload)
-	apps.run(ctx, r.opts.Economy)
-	fig.Client = apps.tally
-	if mirror {
-		after, err := scrapeSync(ctx, replicas)
-		if err != nil {
-			return economyFigures{}, err
+		if mirror {
+			fig.Sync, fig.SyncRefused = to.sync.minus(from.sync)
 		}
-		fig.Sync, fig.SyncRefused = after.minus(syncBefore)
+		r.logf("upstream economy (%s, mirror %v, %s window %v–%v): %s", name, mirror, win.Name, win.From, win.To, fig)
+		out = append(out, fig)
 	}
-	counts, kinds := tally.snapshot()
-	fig.Upstream, fig.UpstreamKinds = make(map[string]int64), make(map[string]int64)
-	for name, n := range counts {
-		fig.Upstream[name] = n - before[name]
-		fig.UpstreamTotal += n - before[name]
+	return out, nil
+}
+
+// economyMark is what had been counted at one instant of an economy run.
+type economyMark struct {
+	at            time.Time
+	counts, kinds map[string]int64
+	s429          int64
+	sync          syncCounts // nil without the mirror
+}
+
+// runMarked runs apps for length and takes a mark at the start and at
+// every window's bounds (offsets from the start), keyed by offset.
+func (r *runner) runMarked(ctx context.Context, apps *economyApps, length time.Duration, windows []economyWindow,
+	tally *upstreamTally, replicas []*gateway, mirror bool) (map[time.Duration]economyMark, error) {
+	mark := func() (economyMark, error) {
+		m := economyMark{at: time.Now()}
+		m.counts, m.kinds, m.s429 = tally.snapshot()
+		if mirror {
+			var err error
+			if m.sync, err = scrapeSync(ctx, replicas); err != nil {
+				return m, err
+			}
+		}
+		return m, nil
 	}
-	for kind, n := range kinds {
-		fig.UpstreamKinds[kind] = n - beforeKinds[kind]
+	offsets := []time.Duration{0}
+	for _, win := range windows {
+		offsets = append(offsets, win.From, win.To)
 	}
-	tally.mu.Lock()
-	fig.Upstream429 = tally.s429
-	tally.mu.Unlock()
-	r.logf("upstream economy (%s, mirror %v): %s", workload, mirror, fig)
-	return fig, nil
+	slices.Sort(offsets)
+	offsets = slices.Compact(offsets)
+	marks := make(map[time.Duration]economyMark, len(offsets))
+	m, err := mark()
+	if err != nil {
+		return nil, err
+	}
+	marks[0] = m
+	start := m.at
+	done := make(chan struct{})
+	go func() { defer close(done); apps.run(ctx, start, length) }()
+	defer func() { <-done }()
+	for _, off := range offsets[1:] {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Until(start.Add(off))):
+		}
+		if marks[off], err = mark(); err != nil {
+			return nil, err
+		}
+		r.logf("upstream economy: %v into the run", off)
+	}
+	return marks, nil
+}
+
+// diffCounts returns to − from for every key of to.
+func diffCounts(to, from map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(to))
+	for k, n := range to {
+		out[k] = n - from[k]
+	}
+	return out
 }
 
 // startEconomyUpstreams serves a CallWidget and a Phonewagon simulator in
-// this process, counted by tally, and returns one tenant per login and
-// account on them.
-func (r *runner) startEconomyUpstreams(ctx context.Context, tally *upstreamTally) ([]tenantSpec, func(), error) {
-	users := make([]callwidgetsim.User, economyTenants)
-	accts := make([]phonewagonsim.Account, economyTenants)
-	for i := range economyTenants {
+// this process, counted by tally, with accounts logins and accounts, and
+// returns economyTenants tenants on them: each company's tenants are
+// consecutive, and share its CallWidget login and its Phonewagon account
+// with the same credentials, as a tenants file of a real deployment would
+// name them.
+func (r *runner) startEconomyUpstreams(ctx context.Context, tally *upstreamTally, accounts int) ([]tenantSpec, func(), error) {
+	if accounts < 1 || economyTenants%accounts != 0 {
+		return nil, nil, fmt.Errorf("economy: %d tenants do not split evenly over %d accounts", economyTenants, accounts)
+	}
+	users := make([]callwidgetsim.User, accounts)
+	accts := make([]phonewagonsim.Account, accounts)
+	for i := range accounts {
 		users[i] = callwidgetsim.User{Email: "ops" + strconv.Itoa(i) + "@bench.example", Password: callWidgetPassword, Seed: int64(i + 1)}
 		accts[i] = phonewagonsim.Account{ClientID: accountID(i), ClientSecret: upstreamSecret, Seed: int64(i + 1)}
 	}
@@ -287,12 +434,22 @@ func (r *runner) startEconomyUpstreams(ctx context.Context, tally *upstreamTally
 		stopCW()
 		return nil, nil, err
 	}
+	return economyTenantSpecs(accounts, pwURL, cwURL+callwidgetsim.BasePath), func() { stopPW(); stopCW() }, nil
+}
+
+// economyTenantSpecs are economyTenants tenants on accounts Phonewagon
+// accounts at pwURL and as many CallWidget logins at cwURL: tenant i is an
+// app of company i / (economyTenants/accounts), whose login and account
+// it names.
+func economyTenantSpecs(accounts int, pwURL, cwURL string) []tenantSpec {
+	per := economyTenants / accounts
 	tenants := make([]tenantSpec, economyTenants)
 	for i := range tenants {
-		tenants[i] = tenantSpec{ID: "e" + strconv.Itoa(i), PhonewagonURL: pwURL, ClientID: accountID(i), Budget: economyBudget,
-			CallWidgetURL: cwURL + callwidgetsim.BasePath, Email: users[i].Email}
+		c := i / per
+		tenants[i] = tenantSpec{ID: "e" + strconv.Itoa(i), PhonewagonURL: pwURL, ClientID: accountID(c), Budget: economyBudget,
+			CallWidgetURL: cwURL, Email: "ops" + strconv.Itoa(c) + "@bench.example"}
 	}
-	return tenants, func() { stopPW(); stopCW() }, nil
+	return tenants
 }
 
 // serveInProcess serves h on a free loopback port until the returned stop.

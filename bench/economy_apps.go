@@ -56,23 +56,23 @@ const (
 type economyApps struct {
 	replicas []*gateway
 	tokens   []string
-	workload string
+	workload economyWorkload
 	client   *http.Client
 	next     atomic.Uint64
 	rec      *clientRecorder
-	tally    clientStats // filled by run
 }
 
-func newEconomyApps(replicas []*gateway, tokens []string, workload string) *economyApps {
+func newEconomyApps(replicas []*gateway, tokens []string, workload economyWorkload) *economyApps {
 	perTenant := economyDashboards + economyReporters + 1
 	return &economyApps{replicas: replicas, tokens: tokens, workload: workload, rec: newClientRecorder(),
 		client: &http.Client{Timeout: 30 * time.Second,
 			Transport: &http.Transport{MaxIdleConnsPerHost: len(tokens) * perTenant}}}
 }
 
-// run runs every app for length, then summarizes what the clients saw.
-func (a *economyApps) run(ctx context.Context, length time.Duration) {
-	ctx, cancel := context.WithTimeout(ctx, length)
+// run runs every app from start (now) until start+length; a.rec holds
+// what the clients saw.
+func (a *economyApps) run(ctx context.Context, start time.Time, length time.Duration) {
+	ctx, cancel := context.WithDeadline(ctx, start.Add(length))
 	defer cancel()
 	var wg sync.WaitGroup
 	for i, tok := range a.tokens {
@@ -85,7 +85,7 @@ func (a *economyApps) run(ctx context.Context, length time.Duration) {
 		for range economyDashboards {
 			start(economyDashEvery, a.dashboard)
 		}
-		if a.workload == workloadApps {
+		if a.workload.Apps {
 			for range economyReporters {
 				start(economyReportEvery, a.report)
 			}
@@ -93,7 +93,6 @@ func (a *economyApps) run(ctx context.Context, length time.Duration) {
 		}
 	}
 	wg.Wait()
-	a.tally = a.rec.stats()
 }
 
 // periodic calls once every period, the first time at an offset drawn from
@@ -197,7 +196,7 @@ func (a *economyApps) get(ctx context.Context, app, path, token string, into any
 	resp, err := a.client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
-			a.rec.record(app, outcome{took: time.Since(began), failed: true})
+			a.rec.record(app, outcome{at: time.Now(), took: time.Since(began), failed: true})
 		}
 		return false
 	}
@@ -211,7 +210,7 @@ func (a *economyApps) get(ctx context.Context, app, path, token string, into any
 	if ctx.Err() != nil {
 		return false
 	}
-	o := outcome{took: time.Since(began), status: resp.StatusCode, failed: err != nil,
+	o := outcome{at: time.Now(), took: time.Since(began), status: resp.StatusCode, failed: err != nil,
 		mirrored: resp.Header.Get("X-Cache") == "MIRROR"}
 	a.rec.record(app, o)
 	return ok && err == nil
@@ -219,6 +218,7 @@ func (a *economyApps) get(ctx context.Context, app, path, token string, into any
 
 // outcome is one client request as the client saw it.
 type outcome struct {
+	at       time.Time // when the answer was read (or the request failed)
 	took     time.Duration
 	status   int  // 0 without an answer
 	failed   bool // no answer, or the answer could not be read whole
@@ -259,15 +259,24 @@ type clientStats struct {
 // Total is every app's requests together.
 func (c clientStats) Total() appStats { return c.All }
 
-// stats summarizes what was recorded.
-func (c *clientRecorder) stats() clientStats {
+// stats summarizes the requests recorded at from or later and before to.
+func (c *clientRecorder) stats(from, to time.Time) clientStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := clientStats{ByApp: make(map[string]appStats)}
 	var all []outcome
 	for app, os := range c.byApp {
-		out.ByApp[app] = summarizeOutcomes(os)
-		all = append(all, os...)
+		var in []outcome
+		for _, o := range os {
+			if !o.at.Before(from) && o.at.Before(to) {
+				in = append(in, o)
+			}
+		}
+		if len(in) == 0 {
+			continue
+		}
+		out.ByApp[app] = summarizeOutcomes(in)
+		all = append(all, in...)
 	}
 	out.All = summarizeOutcomes(all)
 	return out

@@ -1,7 +1,7 @@
 // Command bench is `make bench`: it measures Switchboard on this machine and
 // writes the results to docs/BENCHMARKS.md.
 //
-// It runs, in order and within about twenty minutes:
+// It runs, in order and within about twenty-five minutes:
 //
 //   - the testing.B benchmarks of the hot paths (go test -bench, -benchmem);
 //   - load runs with wrk on 127.0.0.1, the server pinned to CPU 0 and wrk to
@@ -15,11 +15,13 @@
 //     each against a bare net/http server answering the same bytes;
 //   - memory: idle RSS, RSS under 256 connections, and the peak RSS of
 //     GET /v1/calls/export with the sandbox dataset and ten times it;
-//   - upstream economy: three replicas on one Redis serving 20 tenants for a
-//     minute, first their polling dashboards alone, then with report apps
-//     (varied filters and windows, deeper pages) and exports added, each
-//     with the mirror off and then with every account mirrored (the
-//     mirror's own upstream requests counted apart);
+//   - upstream economy: three replicas on one Redis serving 20 tenants,
+//     first their polling dashboards alone, then with report apps (varied
+//     filters and windows, deeper pages) and exports added, then those apps
+//     from tenants sharing their company's accounts five by five, each with
+//     the mirror off and then with every account mirrored (the mirror's own
+//     upstream requests counted apart); each run counts a cold minute from
+//     an empty cache and a steady minute after a minute's warm-up;
 //   - event delay: a live account, a mirror syncing every 5 s and a webhook
 //     endpoint in this process, for at most 90 s: the delay from a call
 //     appearing upstream to its call.created delivery (median, p99).

@@ -174,8 +174,11 @@ func (rep *report) writeCommands(b *strings.Builder) {
 	b.WriteString("curl -sS -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$PORT/v1/calls/export > /dev/null\n\n")
 	fmt.Fprintf(b, "# upstream economy: %d gateways (unpinned) with one SWITCHBOARD_REDIS_PREFIX and SWITCHBOARD_ENCRYPTION_KEY;\n", economyReplicas)
 	fmt.Fprintf(b, "#   %d tenants, each a CallWidget login and a Phonewagon account (budget_per_minute: %d) on callwidgetsim and\n", economyTenants, economyBudget)
-	fmt.Fprintf(b, "#   phonewagonsim (in the bench process, +%v, Phonewagon's own limit of 50/min enforced); the apps of each\n", economyLatency)
-	b.WriteString("#   workload are described with the economy table; requests round-robin over the replicas.\n```\n\n")
+	fmt.Fprintf(b, "#   phonewagonsim (in the bench process, +%v, Phonewagon's own limit of 50/min enforced), or in shared %d tenants\n", economyLatency, economySharing)
+	b.WriteString("#   on each login and account; the apps of each workload are described with the economy table; requests\n")
+	b.WriteString("#   round-robin over the replicas. Windows: -economy (cold), -economy-warmup, -economy-steady:\n")
+	fmt.Fprintf(b, "go run ./bench -rows '' -benchtime '' -memory=false -events 0 -economy %v -economy-warmup %v -economy-steady %v -economy-workloads %s\n```\n\n",
+		o.Economy, o.EconomyWarmup, o.EconomySteady, strings.Join(o.Workloads, ","))
 	fmt.Fprintf(b, "`load-tenants.yaml` has %d tenants `t0`…`t%d`, each with its own Phonewagon account at the simulator,\n", missTenants, missTenants-1)
 	fmt.Fprintf(b, "`budget_per_minute: %d` and `rate_limit_per_minute: 1000000`; the simulator's own limit is 2³⁰ a minute.\n", missBudget)
 	b.WriteString("`done.lua` prints wrk's summary and exact percentiles. `miss.lua` makes every request distinct, so that\n")

@@ -113,8 +113,8 @@ func TestParseOptionsEconomyWorkloads(t *testing.T) {
 		t.Errorf("got %v, %v; want [apps]", o.Workloads, err)
 	}
 	o, err = parseOptions(nil, &strings.Builder{})
-	if err != nil || len(o.Workloads) != 2 {
-		t.Errorf("default: got %v, %v; want both workloads", o.Workloads, err)
+	if err != nil || len(o.Workloads) != 3 {
+		t.Errorf("default: got %v, %v; want every workload", o.Workloads, err)
 	}
 	if _, err := parseOptions([]string{"-economy-workloads", "dashboards,exports"}, &strings.Builder{}); err == nil {
 		t.Error("an unknown workload: got no error, want one")

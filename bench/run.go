@@ -25,7 +25,9 @@ type options struct {
 	Conns         []int
 	Out           string // the Markdown report; "" for none
 	RedisURL      string
-	Economy       time.Duration // 0 skips the upstream-economy run
+	Economy       time.Duration // the economy's cold window; 0 skips the upstream-economy run
+	EconomyWarmup time.Duration // how long the workload runs before the steady window; 0: no steady window
+	EconomySteady time.Duration // the steady window; 0: as long as Economy
 	Events        time.Duration // length of the event-delay run, at most 90 s (0 skips it)
 	EconomyMirror bool          // run each economy workload a second time with every account mirrored
 	Workloads     []string      // economy workloads to run
@@ -44,10 +46,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	conns := fs.String("conns", "8,64", "comma-separated wrk connection counts")
 	fs.StringVar(&o.Out, "out", "docs/BENCHMARKS.md", "Markdown report to write (empty: none)")
 	fs.StringVar(&o.RedisURL, "redis", "redis://127.0.0.1:6379/0", "Redis for the Redis rows and the economy run")
-	fs.DurationVar(&o.Economy, "economy", time.Minute, "length of the upstream-economy run (0 skips it)")
+	fs.DurationVar(&o.Economy, "economy", time.Minute, "length of the upstream economy's cold window, from an empty cache (0 skips the economy run)")
+	fs.DurationVar(&o.EconomyWarmup, "economy-warmup", time.Minute, "how long the economy's workload runs, uncounted, before its steady window (0: no steady window)")
+	fs.DurationVar(&o.EconomySteady, "economy-steady", 0, "length of the economy's steady window (0: as long as -economy); a window of at least 5m holds the refills of the 5-minute cache entries")
 	fs.DurationVar(&o.Events, "events", time.Minute, "length of the event-delay run, at most 90s (0 skips it)")
 	fs.BoolVar(&o.EconomyMirror, "economy-mirror", true, "run each economy workload again with every account mirrored")
-	workloads := fs.String("economy-workloads", strings.Join(economyWorkloads(), ","), "comma-separated economy workloads to run (dashboards, apps)")
+	workloads := fs.String("economy-workloads", strings.Join(economyWorkloads(), ","), "comma-separated economy workloads to run (dashboards, apps, shared)")
 	fs.StringVar(&o.BenchTime, "benchtime", "1s", "go test -benchtime of the testing.B benchmarks (empty skips them)")
 	fs.BoolVar(&o.Memory, "memory", true, "measure RSS (idle, 256 connections, export)")
 	rowList := fs.String("rows", strings.Join(rowOrder(), ","), "comma-separated rows of the load matrix to run (a–j)")
@@ -88,6 +92,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-events: must be between 0 and %v", eventMaxRun)
 	case o.Economy < 0:
 		return o, errors.New("-economy: must not be negative")
+	case o.EconomyWarmup < 0:
+		return o, errors.New("-economy-warmup: must not be negative")
+	case o.EconomySteady < 0:
+		return o, errors.New("-economy-steady: must not be negative")
 	}
 	return o, nil
 }
@@ -193,11 +201,11 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				if mirror && !opts.EconomyMirror {
 					continue
 				}
-				fig, err := r.runEconomy(ctx, w, mirror)
+				figs, err := r.runEconomy(ctx, w, mirror)
 				if err != nil {
 					return err
 				}
-				rep.Economy = append(rep.Economy, fig)
+				rep.Economy = append(rep.Economy, figs...)
 			}
 		}
 	}
