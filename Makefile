@@ -61,7 +61,7 @@ docs-check:
 lint: vet
 	npx --yes @redocly/cli@$(REDOCLY_VERSION) lint --format=stylish api/openapi.yaml
 
-## bench: testing.B benchmarks and wrk load runs (about 25 min on 2 idle cores); prints the table and writes docs/BENCHMARKS.md.
+## bench: testing.B benchmarks and wrk load runs (about 50 min on 2 idle cores); prints the table and writes docs/BENCHMARKS.md.
 ##        BENCHFLAGS passes flags to ./bench (e.g. BENCHFLAGS='-duration 5s -economy 0').
 bench:
 	@command -v wrk >/dev/null 2>&1 || { \

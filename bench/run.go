@@ -48,7 +48,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.RedisURL, "redis", "redis://127.0.0.1:6379/0", "Redis for the Redis rows and the economy run")
 	fs.DurationVar(&o.Economy, "economy", time.Minute, "length of the upstream economy's cold window, from an empty cache (0 skips the economy run)")
 	fs.DurationVar(&o.EconomyWarmup, "economy-warmup", time.Minute, "how long the economy's workload runs, uncounted, before its steady window (0: no steady window)")
-	fs.DurationVar(&o.EconomySteady, "economy-steady", 0, "length of the economy's steady window (0: as long as -economy); a window of at least 5m holds the refills of the 5-minute cache entries")
+	fs.DurationVar(&o.EconomySteady, "economy-steady", 5*time.Minute, "length of the economy's steady window (0: as long as -economy); 5m holds one refill of every 5-minute cache entry, the rate a long-running deployment pays")
 	fs.DurationVar(&o.Events, "events", time.Minute, "length of the event-delay run, at most 90s (0 skips it)")
 	fs.BoolVar(&o.EconomyMirror, "economy-mirror", true, "run each economy workload again with every account mirrored")
 	workloads := fs.String("economy-workloads", strings.Join(economyWorkloads(), ","), "comma-separated economy workloads to run (dashboards, apps, shared)")
