@@ -2,14 +2,10 @@ package main
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"switchboard/internal/config"
 )
 
 func TestEconomyWindows(t *testing.T) {
@@ -67,18 +63,7 @@ func TestSharedTenantsShareTheirCompanysAccounts(t *testing.T) {
 	for i := range specs {
 		specs[i].Mirror = "{}"
 	}
-	path := filepath.Join(t.TempDir(), "tenants.yaml")
-	if err := writeTenants(path, specs); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := config.ParseTenants(data, func(string) string { return "" })
-	if err != nil {
-		t.Fatalf("got %v, want a valid tenants file:\n%s", err, data)
-	}
+	got := parseWrittenTenants(t, specs)
 	if len(got) != economyTenants {
 		t.Fatalf("got %d tenants, want %d", len(got), economyTenants)
 	}

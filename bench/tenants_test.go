@@ -25,18 +25,7 @@ func TestWriteTenantsIsAValidTenantsFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "tenants.yaml")
-			if err := writeTenants(path, []tenantSpec{tt.spec}); err != nil {
-				t.Fatal(err)
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := config.ParseTenants(data, func(string) string { return "" })
-			if err != nil {
-				t.Fatalf("got %v, want a valid tenants file:\n%s", err, data)
-			}
+			got := parseWrittenTenants(t, []tenantSpec{tt.spec})
 			pw := got[0].Phonewagon
 			if (pw.Mirror != nil) != tt.wantMirror {
 				t.Fatalf("got mirror %v, want mirror %v", pw.Mirror, tt.wantMirror)
@@ -49,4 +38,23 @@ func TestWriteTenantsIsAValidTenantsFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parseWrittenTenants writes specs as the bench does and parses the file
+// as the gateway does, failing t unless it is valid.
+func parseWrittenTenants(t *testing.T, specs []tenantSpec) []config.Tenant {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := writeTenants(path, specs); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := config.ParseTenants(data, func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("got %v, want a valid tenants file:\n%s", err, data)
+	}
+	return got
 }
