@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -368,16 +367,7 @@ func maxInWindowOf(u *mirrorUpstream, clientID string, w time.Duration) int {
 			times = append(times, r.Time)
 		}
 	}
-	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
-	best := 0
-	for i := range times {
-		j := i
-		for j < len(times) && times[j].Sub(times[i]) < w {
-			j++
-		}
-		best = max(best, j-i)
-	}
-	return best
+	return mostInAnyWindow(times, w)
 }
 
 // replayCreated replays tenant's whole event log from g and returns the

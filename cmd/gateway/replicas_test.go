@@ -59,6 +59,11 @@ func maxInWindow(up *upstreams, w time.Duration) int {
 	for _, r := range up.pw.Requests() {
 		times = append(times, r.Time)
 	}
+	return mostInAnyWindow(times, w)
+}
+
+// mostInAnyWindow is the most of times that fall in one window of length w.
+func mostInAnyWindow(times []time.Time, w time.Duration) int {
 	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
 	best := 0
 	for i := range times {

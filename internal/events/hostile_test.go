@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"switchboard/internal/proctest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -159,59 +160,6 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// peaks samples the process's heap and goroutines until stop is called.
-type peaks struct {
-	heapInuse  atomic.Uint64
-	goroutines atomic.Int64
-	stop       chan struct{}
-	done       chan struct{}
-}
-
-func samplePeaks() *peaks {
-	p := &peaks{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			var m runtime.MemStats
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > p.heapInuse.Load() {
-				p.heapInuse.Store(m.HeapInuse)
-			}
-			if n := int64(runtime.NumGoroutine()); n > p.goroutines.Load() {
-				p.goroutines.Store(n)
-			}
-			select {
-			case <-p.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return p
-}
-
-func (p *peaks) end() (heapInuse uint64, goroutines int64) {
-	close(p.stop)
-	<-p.done
-	return p.heapInuse.Load(), p.goroutines.Load()
-}
-
-// goroutinesBackTo waits until no more goroutines run than baseline.
-func goroutinesBackTo(t *testing.T, baseline int) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines 15 s after everything stopped, want at most the %d before:\n%s",
-				runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond) // polling, bounded by the deadline
-	}
-}
-
 // hostileQueue is a log and the delivery queue on it.
 type hostileQueue struct {
 	log   Log
@@ -315,7 +263,7 @@ func runHostileReceivers(t *testing.T, f hostileQueue) {
 	counting := &countingTransport{base: NewWebhookClient(nil).Transport}
 	client := NewWebhookClient(counting)
 	var o outcomes
-	p := samplePeaks()
+	p := proctest.SamplePeaks()
 	d, err := NewDispatcher(DispatcherConfig{Queue: f.queue, Endpoints: eps, Consumer: "r1", Client: client,
 		ScanEvery: 20 * time.Millisecond, BaseDelay: 100 * time.Millisecond, MaxDelay: 200 * time.Millisecond,
 		AttemptTimeout: attemptTimeout, TakeoverIdle: 3 * attemptTimeout, OnAttempt: o.record,
@@ -364,7 +312,7 @@ func runHostileReceivers(t *testing.T, f hostileQueue) {
 	})
 	stop()
 	<-stopped
-	heap, goroutines := p.end()
+	heap, goroutines := p.End()
 
 	// The healthy endpoint was never held up by the hostile ones.
 	var worst time.Duration
@@ -416,7 +364,7 @@ func runHostileReceivers(t *testing.T, f hostileQueue) {
 		rc.close()
 	}
 	counting.base.(*http.Transport).CloseIdleConnections()
-	goroutinesBackTo(t, baseline)
+	proctest.GoroutinesBackTo(t, baseline)
 }
 
 // stuckLog is a log whose Last hangs for one account until released: a

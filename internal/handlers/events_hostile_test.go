@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"switchboard/internal/proctest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,58 +21,6 @@ import (
 	"switchboard/internal/events"
 	"switchboard/internal/redistest"
 )
-
-// peaks samples the process's heap in use and goroutines until end.
-type peaks struct {
-	heapInuse  atomic.Uint64
-	goroutines atomic.Int64
-	stop, done chan struct{}
-}
-
-func samplePeaks() *peaks {
-	p := &peaks{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			var m runtime.MemStats
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > p.heapInuse.Load() {
-				p.heapInuse.Store(m.HeapInuse)
-			}
-			if n := int64(runtime.NumGoroutine()); n > p.goroutines.Load() {
-				p.goroutines.Store(n)
-			}
-			select {
-			case <-p.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return p
-}
-
-func (p *peaks) end() (heapInuse uint64, goroutines int64) {
-	close(p.stop)
-	<-p.done
-	return p.heapInuse.Load(), p.goroutines.Load()
-}
-
-// goroutinesBackTo waits until no more goroutines run than baseline.
-func goroutinesBackTo(t *testing.T, baseline int) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines 15 s after every client left, want at most the %d before:\n%s",
-				runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond) // polling, bounded by the deadline
-	}
-}
 
 // dialStream opens /v1/events on a bare connection with a 4 KiB receive
 // buffer and never reads from it: the gateway's writes soon block.
@@ -219,7 +168,7 @@ func TestEventStreamHostileClients(t *testing.T) {
 	tr := &http.Transport{}
 	client := &http.Client{Transport: tr}
 	baseline := runtime.NumGoroutine()
-	p := samplePeaks()
+	p := proctest.SamplePeaks()
 
 	const stalled, slow = 20, 5
 	var raws []net.Conn
@@ -299,7 +248,7 @@ func TestEventStreamHostileClients(t *testing.T) {
 	clocktest.Eventually(t, 10*time.Second, "no stream counted", func() bool {
 		return gaugeValue(g.metrics.Events.SSEClients) == 0
 	})
-	heap, goroutines := p.end()
+	heap, goroutines := p.End()
 
 	worstA := a.worstDelay(t, "the healthy stream of the same tenant", "acct-a", healthyA)
 	worstB := a.worstDelay(t, "the healthy stream of another tenant", "acct-b", healthyB)
@@ -320,7 +269,7 @@ func TestEventStreamHostileClients(t *testing.T) {
 	if heap > 128<<20 {
 		t.Errorf("peak heap in use %d MiB, want under 128 MiB", heap>>20)
 	}
-	goroutinesBackTo(t, baseline)
+	proctest.GoroutinesBackTo(t, baseline)
 }
 
 // TestEventStreamReconnectStorm reconnects 200 times with old
@@ -372,7 +321,7 @@ func runReconnectStorm(t *testing.T, log events.Log, expired, kept []string, pay
 	tr := &http.Transport{DisableKeepAlives: true}
 	client := &http.Client{Transport: tr}
 	baseline := runtime.NumGoroutine()
-	p := samplePeaks()
+	p := proctest.SamplePeaks()
 
 	healthyA, closeA := openLive(t, client, g, acme)
 	healthyB, closeB := openLive(t, client, g, other)
@@ -457,7 +406,7 @@ func runReconnectStorm(t *testing.T, log events.Log, expired, kept []string, pay
 	clocktest.Eventually(t, 10*time.Second, "no stream left", func() bool {
 		return g.hub.Subscribers() == 0 && gaugeValue(g.metrics.Events.SSEClients) == 0
 	})
-	heap, goroutines := p.end()
+	heap, goroutines := p.End()
 
 	if n := wrongFirst.Load(); n > 0 {
 		t.Errorf("%d replays started at the wrong event, e.g. %v", n, firstMismatch.Load())
@@ -477,7 +426,7 @@ func runReconnectStorm(t *testing.T, log events.Log, expired, kept []string, pay
 	if heap > 64<<20 {
 		t.Errorf("peak heap in use %d MiB during the storm, want under 64 MiB", heap>>20)
 	}
-	goroutinesBackTo(t, baseline)
+	proctest.GoroutinesBackTo(t, baseline)
 }
 
 // TestAReplayEndsWhenTheHubCloses: a stream replaying a long log ends at

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"switchboard/internal/domain"
+	"switchboard/internal/ratelimit"
 )
 
 // minExportPause is the shortest wait for budget between two pages, used
@@ -27,14 +28,7 @@ func (e exportTuning) wait(ctx context.Context, d time.Duration) error {
 	if e.sleep != nil {
 		return e.sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return ratelimit.Sleep(ctx, d)
 }
 
 // nextExportPage fetches page q of an export that is already streaming.

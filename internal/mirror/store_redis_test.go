@@ -20,23 +20,29 @@ func TestRedisStore(t *testing.T) {
 	testStoreSuite(t, func(t *testing.T) storeHarness {
 		rdb, prefix := redistest.Open(t)
 		s := NewRedisStore(rdb, prefix)
-		return storeHarness{
-			store: s,
-			ttl:   redisLeaseTTL,
-			afterTTL: func(t *testing.T, cond func() bool) {
-				t.Helper()
-				// The lease expires on Redis's clock, which a test cannot
-				// move: waiting one ttl is itself the condition; then poll.
-				time.Sleep(redisLeaseTTL)
-				for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-					if time.Now().After(deadline) {
-						t.Fatalf("the condition still does not hold 5 s after the lease ttl (%v)", redisLeaseTTL)
-					}
-				}
-			},
-			consistent: func(t *testing.T, account string) { redisConsistent(t, rdb, s, account) },
-		}
+		return redisHarness(s, func(t *testing.T, account string) { redisConsistent(t, rdb, s, account) })
 	})
+}
+
+// redisHarness is the harness of a RedisStore, on one server or a
+// cluster; consistent checks an account's keys where they live.
+func redisHarness(s *RedisStore, consistent func(t *testing.T, account string)) storeHarness {
+	return storeHarness{
+		store: s,
+		ttl:   redisLeaseTTL,
+		afterTTL: func(t *testing.T, cond func() bool) {
+			t.Helper()
+			// The lease expires on Redis's clock, which a test cannot
+			// move: waiting one ttl is itself the condition; then poll.
+			time.Sleep(redisLeaseTTL)
+			for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the condition still does not hold 5 s after the lease ttl (%v)", redisLeaseTTL)
+				}
+			}
+		},
+		consistent: consistent,
+	}
 }
 
 // redisConsistent checks that every entry of account's sorted sets names a

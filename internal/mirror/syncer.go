@@ -60,16 +60,7 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func (realClock) Sleep(ctx context.Context, d time.Duration) error { return ratelimit.Sleep(ctx, d) }
 
 // SyncerConfig is everything a Syncer needs. Zero durations mean the
 // documented defaults (the config package's for the mirror block).

@@ -160,7 +160,7 @@ func NewBudget(cfg BudgetConfig) (*Budget, error) {
 		b.now = time.Now
 	}
 	if b.sleep == nil {
-		b.sleep = sleep
+		b.sleep = Sleep
 	}
 	if b.live == nil {
 		b.live = func() int { return 1 }
@@ -310,8 +310,9 @@ func (b *Budget) storeError(err error) {
 	}
 }
 
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, returning ctx.Err() then: the
+// wall-clock default of BudgetConfig.Sleep, and of every wait shaped like it.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

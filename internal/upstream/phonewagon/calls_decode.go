@@ -317,19 +317,27 @@ func (s *callScan) readString(f callField, val jsontext.Value) error {
 	return nil
 }
 
-// readInt reads a flexInt: a whole number, as a number or a numeric string
-// (blank or null is unset).
-func (s *callScan) readInt(n *flexInt, val jsontext.Value) error {
-	*n = flexInt{}
-	text := []byte(val)
+// scalarText is the text of a scalar value as the flex types read it: a
+// string's contents unquoted and trimmed (in s.tmp), nothing for null, any
+// other value as is. Empty text is unset.
+func (s *callScan) scalarText(val jsontext.Value) []byte {
 	switch val.Kind() {
 	case 'n':
 		return nil
 	case '"':
 		s.tmp = unquote(s.tmp[:0], val)
-		if text = bytes.TrimSpace(s.tmp); len(text) == 0 {
-			return nil
-		}
+		return bytes.TrimSpace(s.tmp)
+	}
+	return []byte(val)
+}
+
+// readInt reads a flexInt: a whole number, as a number or a numeric string
+// (blank or null is unset).
+func (s *callScan) readInt(n *flexInt, val jsontext.Value) error {
+	*n = flexInt{}
+	text := s.scalarText(val)
+	if len(text) == 0 {
+		return nil
 	}
 	v, ok := parseWholeNumber(string(text))
 	if !ok {
@@ -343,14 +351,7 @@ func (s *callScan) readInt(n *flexInt, val jsontext.Value) error {
 // "0"/"1" (blank or null is unset).
 func (s *callScan) readBool(v *flexBool, val jsontext.Value) error {
 	*v = flexBool{}
-	text := []byte(val)
-	switch val.Kind() {
-	case 'n':
-		return nil
-	case '"':
-		s.tmp = unquote(s.tmp[:0], val)
-		text = bytes.TrimSpace(s.tmp)
-	}
+	text := s.scalarText(val)
 	// flex.go lowers the text with strings.ToLower; no letter outside ASCII
 	// lowers to one of "true" or "false", so lowering ASCII alone is the same.
 	switch {
