@@ -131,13 +131,10 @@ func (c *RedisCluster) URL() string {
 	return b.String()
 }
 
-// FailoverGraceful runs CLUSTER FAILOVER on the replica of the master that
-// owns key's slot, and waits until the two swapped roles and every node sees
-// the cluster ok with the slot on the new master.
-func (c *RedisCluster) FailoverGraceful(tb testing.TB, key string) {
+// shardWithReplica returns the slot of key, its master and a running
+// replica of it, failing tb when there is none.
+func (c *RedisCluster) shardWithReplica(ctx context.Context, tb testing.TB, key string) (slot int, master, replica *clusterNode) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clusterChangeWait)
-	defer cancel()
 	slot, master, replica, err := c.shardOf(ctx, key)
 	if err == nil && replica == nil {
 		err = fmt.Errorf("master %s of slot %d has no running replica", master.addr, slot)
@@ -145,8 +142,19 @@ func (c *RedisCluster) FailoverGraceful(tb testing.TB, key string) {
 	if err != nil {
 		tb.Fatalf("finding the shard of %q: %v", key, err)
 	}
+	return slot, master, replica
+}
+
+// FailoverGraceful runs CLUSTER FAILOVER on the replica of the master that
+// owns key's slot, and waits until the two swapped roles and every node sees
+// the cluster ok with the slot on the new master.
+func (c *RedisCluster) FailoverGraceful(tb testing.TB, key string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterChangeWait)
+	defer cancel()
+	slot, master, replica := c.shardWithReplica(ctx, tb, key)
 	rdb := nodeClient(replica.addr)
-	err = rdb.Do(ctx, "CLUSTER", "FAILOVER").Err()
+	err := rdb.Do(ctx, "CLUSTER", "FAILOVER").Err()
 	_ = rdb.Close()
 	if err != nil {
 		tb.Fatalf("CLUSTER FAILOVER on %s: %v", replica.addr, err)
@@ -163,13 +171,7 @@ func (c *RedisCluster) KillMaster(tb testing.TB, key string) string {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), clusterChangeWait)
 	defer cancel()
-	slot, master, replica, err := c.shardOf(ctx, key)
-	if err == nil && replica == nil {
-		err = fmt.Errorf("master %s of slot %d has no running replica", master.addr, slot)
-	}
-	if err != nil {
-		tb.Fatalf("finding the shard of %q: %v", key, err)
-	}
+	slot, master, replica := c.shardWithReplica(ctx, tb, key)
 	c.kill(master)
 	if err := c.waitOwner(ctx, slot, replica.addr, ""); err != nil {
 		tb.Fatalf("promoting %s after killing %s: %v", replica.addr, master.addr, err)
