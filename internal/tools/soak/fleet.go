@@ -219,16 +219,26 @@ func (r *process) stop() error {
 		return r.err
 	default:
 	}
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-r.done:
-	case <-time.After(stopTimeout):
-		_ = r.cmd.Process.Kill()
-		<-r.done
+	if terminate(r.cmd, r.done, stopTimeout) {
 		r.err = fmt.Errorf("killed after not exiting within %s of SIGTERM", stopTimeout)
 	}
 	_ = r.log.Close()
 	return r.err
+}
+
+// terminate sends cmd's process SIGTERM and waits for done (closed once it
+// has been waited for); after grace it sends SIGKILL, waits, and reports
+// that it had to.
+func terminate(cmd *exec.Cmd, done <-chan struct{}, grace time.Duration) (killed bool) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+		return false
+	case <-time.After(grace):
+		_ = cmd.Process.Kill()
+		<-done
+		return true
+	}
 }
 
 // stopFleet stops every replica concurrently and returns their exit errors

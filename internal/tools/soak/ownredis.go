@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -121,13 +120,7 @@ func (r *ownRedis) stop() {
 		return
 	default:
 	}
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-r.done:
-	case <-time.After(redisStopTimeout):
-		_ = r.cmd.Process.Kill()
-		<-r.done
-	}
+	terminate(r.cmd, r.done, redisStopTimeout)
 }
 
 // restart stops the server and starts an empty one on the same port,
