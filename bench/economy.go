@@ -12,15 +12,17 @@ import (
 	"sync"
 	"time"
 
+	"switchboard/internal/domain"
 	"switchboard/internal/sandbox/callwidgetsim"
 	"switchboard/internal/sandbox/phonewagonsim"
 )
 
-// The upstream-economy run: economyTenants tenants served by
-// economyReplicas replicas on one Redis, against simulators that enforce
-// Phonewagon's documented limit.
+// The upstream-economy run: economyCallers callers (each a token, with its
+// own `sub`, running the workload's apps) served by economyReplicas
+// replicas on one Redis, against simulators that enforce Phonewagon's
+// documented limit.
 const (
-	economyTenants  = 20
+	economyCallers  = 20
 	economyReplicas = 3
 	economyBudget   = 50 // Phonewagon's documented limit
 	economyLatency  = 20 * time.Millisecond
@@ -33,44 +35,76 @@ const (
 	// workloadApps adds the apps a company connects besides them: report
 	// apps asking varied filters and windows and paging deeper, and exports.
 	workloadApps = "apps"
+	// workloadCompany is workloadApps from companies that each connect
+	// economySharing callers: one tenant per company (its CallWidget login,
+	// its Phonewagon account), whose apps are callers with their own `sub`
+	// in their tokens, as SPEC §2 has it (`sub` the calling app, `tenant`
+	// the company).
+	workloadCompany = "company"
 	// workloadShared is workloadApps from tenants that are apps of the same
 	// companies: every economySharing tenants share one CallWidget login and
 	// one Phonewagon account (the same client_id and secret in the tenants
-	// file, as a company that connects several apps configures them).
+	// file), each tenant keeping its own response cache.
 	workloadShared = "shared"
 )
 
-// economySharing is how many tenants share one company's accounts in
-// workloadShared.
+// economySharing is how many callers of one company share its accounts in
+// workloadCompany and workloadShared.
 const economySharing = 5
 
 // economyWorkloads are the workloads in the order they run and appear in.
-func economyWorkloads() []string { return []string{workloadDashboards, workloadApps, workloadShared} }
+func economyWorkloads() []string {
+	return []string{workloadDashboards, workloadApps, workloadCompany, workloadShared}
+}
+
+// defaultEconomyWorkloads are the workloads make bench runs.
+func defaultEconomyWorkloads() []string {
+	return []string{workloadDashboards, workloadApps, workloadCompany}
+}
 
 // economyWorkload is what a workload's name stands for.
 type economyWorkload struct {
 	Name string
 	// Apps adds the report apps and exports to the dashboards.
 	Apps bool
+	// CallersPerTenant is how many of the economyCallers callers are apps
+	// of each tenant (1: every caller its own tenant).
+	CallersPerTenant int
 	// TenantsPerAccount is how many tenants share each CallWidget login and
 	// Phonewagon account (1: every tenant its own).
 	TenantsPerAccount int
 }
 
+// Tenants is how many tenants the workload's callers belong to.
+func (w economyWorkload) Tenants() int { return economyCallers / w.CallersPerTenant }
+
 // Accounts is how many Phonewagon accounts (and CallWidget logins) the
 // workload's tenants use.
-func (w economyWorkload) Accounts() int { return economyTenants / w.TenantsPerAccount }
+func (w economyWorkload) Accounts() int { return w.Tenants() / w.TenantsPerAccount }
+
+// RateLimit is the rate_limit_per_minute of the workload's tenants: the
+// default (0) for a tenant of one caller, which stays well under it; a
+// tenant of several callers gets the default for each of them, as a
+// company connecting several apps would configure.
+func (w economyWorkload) RateLimit() int {
+	if w.CallersPerTenant == 1 {
+		return 0
+	}
+	return w.CallersPerTenant * domain.DefaultRateLimitPerMinute
+}
 
 // workloadOf returns the workload named name; it must be one of
 // economyWorkloads.
 func workloadOf(name string) economyWorkload {
 	switch name {
 	case workloadApps:
-		return economyWorkload{Name: name, Apps: true, TenantsPerAccount: 1}
+		return economyWorkload{Name: name, Apps: true, CallersPerTenant: 1, TenantsPerAccount: 1}
+	case workloadCompany:
+		return economyWorkload{Name: name, Apps: true, CallersPerTenant: economySharing, TenantsPerAccount: 1}
 	case workloadShared:
-		return economyWorkload{Name: name, Apps: true, TenantsPerAccount: economySharing}
+		return economyWorkload{Name: name, Apps: true, CallersPerTenant: 1, TenantsPerAccount: economySharing}
 	}
-	return economyWorkload{Name: name, TenantsPerAccount: 1}
+	return economyWorkload{Name: name, CallersPerTenant: 1, TenantsPerAccount: 1}
 }
 
 // The windows an economy run counts.
@@ -109,9 +143,9 @@ func economyWindows(o options) []economyWindow {
 // economyFigures are what one economy run measured.
 type economyFigures struct {
 	Workload string
-	// Accounts is how many Phonewagon accounts (and CallWidget logins) the
-	// tenants used.
-	Accounts int
+	// Tenants is how many tenants the callers belonged to, and Accounts
+	// how many Phonewagon accounts (and CallWidget logins) they used.
+	Tenants, Accounts int
 	// Window is windowCold or windowSteady; the window ran from Start after
 	// the apps started, for Duration.
 	Window          string
@@ -246,7 +280,7 @@ func (w *statusWriter) Flush() {
 	}
 }
 
-// runEconomy serves economyTenants tenants' workload from economyReplicas
+// runEconomy serves economyCallers callers' workload from economyReplicas
 // replicas on one Redis, against simulators that enforce Phonewagon's real
 // limit, and counts both sides over each window of economyWindows: the
 // apps run until the last window ends. With mirror, every account keeps a
@@ -259,10 +293,10 @@ func (r *runner) runEconomy(ctx context.Context, name string, mirror bool) ([]ec
 	for _, win := range windows {
 		length = max(length, win.To)
 	}
-	r.logf("upstream economy (%s, mirror %v): %d tenants on %d accounts over %d replicas for %v", name, mirror,
-		economyTenants, w.Accounts(), economyReplicas, length)
+	r.logf("upstream economy (%s, mirror %v): %d callers of %d tenants on %d accounts over %d replicas for %v", name, mirror,
+		economyCallers, w.Tenants(), w.Accounts(), economyReplicas, length)
 	tally := newUpstreamTally()
-	tenants, stopUpstreams, err := r.startEconomyUpstreams(ctx, tally, w.Accounts())
+	tenants, stopUpstreams, err := r.startEconomyUpstreams(ctx, tally, w)
 	if err != nil {
 		return nil, err
 	}
@@ -272,11 +306,9 @@ func (r *runner) runEconomy(ctx context.Context, name string, mirror bool) ([]ec
 			tenants[i].Mirror = "{}" // the same settings for tenants sharing an account, as the SPEC requires
 		}
 	}
-	tokens := make([]string, len(tenants))
-	for i, t := range tenants {
-		if tokens[i], err = callerToken(r.jwtSecret, t.ID); err != nil {
-			return nil, err
-		}
+	tokens, err := economyTokens(r.jwtSecret, tenants, w)
+	if err != nil {
+		return nil, err
 	}
 	file := filepath.Join(r.dir, "economy-tenants.yaml")
 	if err := writeTenants(file, tenants); err != nil {
@@ -302,8 +334,8 @@ func (r *runner) runEconomy(ctx context.Context, name string, mirror bool) ([]ec
 	var backfillTook time.Duration
 	if mirror {
 		began := time.Now()
-		for _, tok := range tokens {
-			if err := replicas[0].waitCovered(ctx, tok, mirrorWait); err != nil {
+		for i := 0; i < len(tokens); i += w.CallersPerTenant { // one caller of each tenant
+			if err := replicas[0].waitCovered(ctx, tokens[i], mirrorWait); err != nil {
 				return nil, err
 			}
 		}
@@ -322,7 +354,7 @@ func (r *runner) runEconomy(ctx context.Context, name string, mirror bool) ([]ec
 	var out []economyFigures
 	for _, win := range windows {
 		from, to := marks[win.From], marks[win.To]
-		fig := economyFigures{Workload: name, Accounts: w.Accounts(), Window: win.Name, Start: win.From, Duration: win.To - win.From,
+		fig := economyFigures{Workload: name, Tenants: w.Tenants(), Accounts: w.Accounts(), Window: win.Name, Start: win.From, Duration: win.To - win.From,
 			PerTenantBudget: economyBudget, Mirror: mirror, Backfill: backfill, BackfillTook: backfillTook,
 			Client: apps.rec.stats(from.at, to.at), Upstream429: to.s429 - from.s429,
 			Upstream: diffCounts(to.counts, from.counts), UpstreamKinds: diffCounts(to.kinds, from.kinds)}
@@ -401,14 +433,15 @@ func diffCounts(to, from map[string]int64) map[string]int64 {
 }
 
 // startEconomyUpstreams serves a CallWidget and a Phonewagon simulator in
-// this process, counted by tally, with accounts logins and accounts, and
-// returns economyTenants tenants on them: each company's tenants are
+// this process, counted by tally, with a login and an account for each of
+// w's accounts, and returns w's tenants on them: each company's tenants are
 // consecutive, and share its CallWidget login and its Phonewagon account
 // with the same credentials, as a tenants file of a real deployment would
 // name them.
-func (r *runner) startEconomyUpstreams(ctx context.Context, tally *upstreamTally, accounts int) ([]tenantSpec, func(), error) {
-	if accounts < 1 || economyTenants%accounts != 0 {
-		return nil, nil, fmt.Errorf("economy: %d tenants do not split evenly over %d accounts", economyTenants, accounts)
+func (r *runner) startEconomyUpstreams(ctx context.Context, tally *upstreamTally, w economyWorkload) ([]tenantSpec, func(), error) {
+	accounts := w.Accounts()
+	if accounts < 1 || economyCallers%w.CallersPerTenant != 0 || w.Tenants()%w.TenantsPerAccount != 0 {
+		return nil, nil, fmt.Errorf("economy: %d callers do not split evenly over %d tenants and %d accounts", economyCallers, w.Tenants(), accounts)
 	}
 	users := make([]callwidgetsim.User, accounts)
 	accts := make([]phonewagonsim.Account, accounts)
@@ -434,22 +467,35 @@ func (r *runner) startEconomyUpstreams(ctx context.Context, tally *upstreamTally
 		stopCW()
 		return nil, nil, err
 	}
-	return economyTenantSpecs(accounts, pwURL, cwURL+callwidgetsim.BasePath), func() { stopPW(); stopCW() }, nil
+	return economyTenantSpecs(w, pwURL, cwURL+callwidgetsim.BasePath), func() { stopPW(); stopCW() }, nil
 }
 
-// economyTenantSpecs are economyTenants tenants on accounts Phonewagon
-// accounts at pwURL and as many CallWidget logins at cwURL: tenant i is an
-// app of company i / (economyTenants/accounts), whose login and account
-// it names.
-func economyTenantSpecs(accounts int, pwURL, cwURL string) []tenantSpec {
-	per := economyTenants / accounts
-	tenants := make([]tenantSpec, economyTenants)
+// economyTenantSpecs are w's tenants on its Phonewagon accounts at pwURL and
+// as many CallWidget logins at cwURL: tenant i belongs to company
+// i / w.TenantsPerAccount, whose login and account it names.
+func economyTenantSpecs(w economyWorkload, pwURL, cwURL string) []tenantSpec {
+	tenants := make([]tenantSpec, w.Tenants())
 	for i := range tenants {
-		c := i / per
+		c := i / w.TenantsPerAccount
 		tenants[i] = tenantSpec{ID: "e" + strconv.Itoa(i), PhonewagonURL: pwURL, ClientID: accountID(c), Budget: economyBudget,
-			CallWidgetURL: cwURL, Email: "ops" + strconv.Itoa(c) + "@bench.example"}
+			CallWidgetURL: cwURL, Email: "ops" + strconv.Itoa(c) + "@bench.example", RateLimit: w.RateLimit()}
 	}
 	return tenants
+}
+
+// economyTokens are the economyCallers callers' tokens: caller i is app
+// i % w.CallersPerTenant of tenant i / w.CallersPerTenant, with a `sub` of
+// its own.
+func economyTokens(secret domain.Secret, tenants []tenantSpec, w economyWorkload) ([]string, error) {
+	tokens := make([]string, economyCallers)
+	for i := range tokens {
+		t := tenants[i/w.CallersPerTenant].ID
+		var err error
+		if tokens[i], err = callerTokenAs(secret, t, "bench-"+t+"-app"+strconv.Itoa(i%w.CallersPerTenant)); err != nil {
+			return nil, err
+		}
+	}
+	return tokens, nil
 }
 
 // serveInProcess serves h on a free loopback port until the returned stop.

@@ -14,11 +14,12 @@ import (
 // client and upstream sides of each run.
 func (rep *report) writeEconomy(b *strings.Builder) {
 	runs := rep.Economy
-	fmt.Fprintf(b, "Upstream economy: %d tenants on %d replicas sharing one Redis, each tenant (but in shared) a CallWidget login and a Phonewagon\n", economyTenants, economyReplicas)
-	fmt.Fprintf(b, "account (budget_per_minute %d; the simulator enforces Phonewagon's own 50 a minute), upstreams +%v.\n",
+	fmt.Fprintf(b, "Upstream economy: %d callers (each a token with its own `sub`) on %d replicas sharing one Redis; each caller is\n", economyCallers, economyReplicas)
+	b.WriteString("a tenant of its own with a CallWidget login and a Phonewagon account, but in company and shared (below); accounts\n")
+	fmt.Fprintf(b, "have budget_per_minute %d (the simulator enforces Phonewagon's own 50 a minute), upstreams +%v.\n",
 		economyBudget, economyLatency)
 	b.WriteString("Every app starts at a seeded offset and draws its choices from a seeded generator, so each run asks the same\n")
-	b.WriteString("shape of requests. Per tenant:\n\n")
+	b.WriteString("shape of requests. Per caller:\n\n")
 	fmt.Fprintf(b, "- **dashboards** (the workload as before): %d dashboards, each every %v: `/v1/calls?limit=25`, its next page by\n", economyDashboards, economyDashEvery)
 	b.WriteString("  `next_cursor`, `/v1/tags`, `/v1/departments`.\n")
 	fmt.Fprintf(b, "- **apps**: the dashboards, plus %d report apps, each running a report every %v as a person in a reporting\n", economyReporters, economyReportEvery)
@@ -27,8 +28,13 @@ func (rep *report) writeEconomy(b *strings.Builder) {
 	fmt.Fprintf(b, "  (`since` midnight UTC 1–%d days ago; half the reports also set `until` at a later midnight), unfiltered, by the\n", economyReportDays)
 	fmt.Fprintf(b, "  company or by one of its campaigns (a third each), following `next_cursor` for up to %d pages; and one export\n", economyReportPages)
 	fmt.Fprintf(b, "  every %v of one whole day within the last %d (`/v1/calls/export?since=&until=`, NDJSON read to the end).\n", economyExportEvery, economyReportDays)
-	fmt.Fprintf(b, "- **shared**: the apps workload, the same apps and rates per tenant, from tenants that are %d apps of each of %d\n", economySharing, economyTenants/economySharing)
-	b.WriteString("  companies: a company's tenants name the same CallWidget login and the same Phonewagon `client_id` and secret,\n")
+	company := workloadOf(workloadCompany)
+	fmt.Fprintf(b, "- **company**: the apps workload, the same apps and rates per caller, from %d companies that each connect %d\n", company.Tenants(), company.CallersPerTenant)
+	b.WriteString("  apps: one tenant per company (its CallWidget login, its Phonewagon account, its budget and mirror, its response\n")
+	fmt.Fprintf(b, "  cache), whose apps are callers with their own `sub` (SPEC §2); `rate_limit_per_minute: %d`, the default for each app.\n", company.RateLimit())
+	shared := workloadOf(workloadShared)
+	fmt.Fprintf(b, "- **shared** (when asked for with `-economy-workloads`): the apps workload from %d tenants that are %d apps of each of\n", shared.Tenants(), shared.TenantsPerAccount)
+	fmt.Fprintf(b, "  %d companies: a company's tenants name the same CallWidget login and the same Phonewagon `client_id` and secret,\n", shared.Accounts())
 	b.WriteString("  so they share its CallWidget token, its budget and its mirror (one syncer), while each keeps its own response\n")
 	b.WriteString("  cache (tenants are isolated: nothing cached for one is served to another).\n\n")
 	b.WriteString(economyWindowsText(rep.Options))
@@ -37,12 +43,12 @@ func (rep *report) writeEconomy(b *strings.Builder) {
 	b.WriteString("by path; the mirror's own sync requests are the replicas' `switchboard_mirror_sync_requests_total` over the\n")
 	b.WriteString("window (not refused by the budget's background lane), and are part of the upstream total.\n\n")
 
-	b.WriteString("| workload | accounts | mirror | window | client requests | client 2xx | client p50 | client p99 | upstream requests | served per upstream request | upstream 429s | X-Cache: MIRROR |\n")
-	b.WriteString("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| workload | tenants | accounts | mirror | window | client requests | client 2xx | client p50 | client p99 | upstream requests | served per upstream request | upstream 429s | X-Cache: MIRROR |\n")
+	b.WriteString("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, e := range runs {
 		c := e.Client.Total()
-		fmt.Fprintf(b, "| %s | %d | %s | %s | %d | %s | %s | %s | %d (Phonewagon %d, CallWidget %d) | %.1f | %d | %d |\n",
-			e.Workload, e.Accounts, onOff(e.Mirror), windowLabel(e), c.Requests, share(c), fmtDuration(c.P50), fmtDuration(c.P99),
+		fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %d | %s | %s | %s | %d (Phonewagon %d, CallWidget %d) | %.1f | %d | %d |\n",
+			e.Workload, e.Tenants, e.Accounts, onOff(e.Mirror), windowLabel(e), c.Requests, share(c), fmtDuration(c.P50), fmtDuration(c.P99),
 			e.UpstreamTotal, e.Upstream["Phonewagon"], e.Upstream["CallWidget"], e.ServedPerUpstream(), e.Upstream429, c.Mirrored)
 	}
 

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"switchboard/internal/auth"
+	"switchboard/internal/config"
 )
 
 func TestEconomyWindows(t *testing.T) {
@@ -41,16 +44,75 @@ func TestEconomyWindows(t *testing.T) {
 	}
 }
 
-func TestEconomyWorkloadsAskTheSameAppsPerTenant(t *testing.T) {
-	apps, shared := workloadOf(workloadApps), workloadOf(workloadShared)
-	if apps.Apps != shared.Apps {
-		t.Errorf("apps runs report apps %v, shared %v; want the same", apps.Apps, shared.Apps)
+func TestEconomyWorkloadsAskTheSameAppsPerCaller(t *testing.T) {
+	tests := []struct {
+		name                     string
+		apps                     bool
+		tenants, accounts, limit int
+	}{
+		{workloadDashboards, false, economyCallers, economyCallers, 0},
+		{workloadApps, true, economyCallers, economyCallers, 0},
+		{workloadCompany, true, economyCallers / economySharing, economyCallers / economySharing, economySharing * config.DefaultRateLimitPerMinute},
+		{workloadShared, true, economyCallers, economyCallers / economySharing, 0},
 	}
-	if got := workloadOf(workloadDashboards); got.Apps || got.Accounts() != economyTenants {
-		t.Errorf("dashboards: got %+v on %d accounts, want dashboards alone on %d", got, got.Accounts(), economyTenants)
+	for _, tt := range tests {
+		w := workloadOf(tt.name)
+		if w.Apps != tt.apps || w.Tenants() != tt.tenants || w.Accounts() != tt.accounts || w.RateLimit() != tt.limit {
+			t.Errorf("%s: got apps %v, %d tenants, %d accounts, rate limit %d; want %v, %d, %d, %d", tt.name,
+				w.Apps, w.Tenants(), w.Accounts(), w.RateLimit(), tt.apps, tt.tenants, tt.accounts, tt.limit)
+		}
 	}
-	if apps.Accounts() != economyTenants || shared.Accounts() != economyTenants/economySharing {
-		t.Errorf("got %d and %d accounts, want %d and %d", apps.Accounts(), shared.Accounts(), economyTenants, economyTenants/economySharing)
+}
+
+// TestCompanyCallersAreAppsOfOneTenant reads the company workload's tenants
+// file as the gateway does and its tokens as the gateway verifies them:
+// each company one tenant on an account and a login of its own, with an
+// inbound limit that holds its apps' traffic, and its apps economySharing
+// callers of it with distinct subs.
+func TestCompanyCallersAreAppsOfOneTenant(t *testing.T) {
+	w := workloadOf(workloadCompany)
+	specs := economyTenantSpecs(w, "http://127.0.0.1:1", "http://127.0.0.1:2/api/v1")
+	got := parseWrittenTenants(t, specs)
+	if len(got) != economyCallers/economySharing {
+		t.Fatalf("got %d tenants, want %d", len(got), economyCallers/economySharing)
+	}
+	accounts, logins := make(map[string]bool), make(map[string]bool)
+	for _, tn := range got {
+		accounts[tn.Phonewagon.Account()] = true
+		logins[tn.CallWidget.Email] = true
+		if tn.RateLimitPerMinute != economySharing*config.DefaultRateLimitPerMinute {
+			t.Errorf("%s: rate_limit_per_minute %d, want %d", tn.ID, tn.RateLimitPerMinute, economySharing*config.DefaultRateLimitPerMinute)
+		}
+	}
+	if len(accounts) != len(got) || len(logins) != len(got) {
+		t.Errorf("got %d accounts and %d logins for %d tenants, want one of each per tenant", len(accounts), len(logins), len(got))
+	}
+
+	secret := randomKey(32)
+	tokens, err := economyTokens(secret, specs, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(auth.Config{HMACSecret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := make(map[string]bool)
+	perTenant := make(map[string]int)
+	for i, tok := range tokens {
+		p, err := v.Verify(tok)
+		if err != nil {
+			t.Fatalf("caller %d: %v", i, err)
+		}
+		if subs[p.Subject] {
+			t.Errorf("caller %d: sub %q is another caller's", i, p.Subject)
+		}
+		subs[p.Subject] = true
+		perTenant[p.Tenant]++
+	}
+	if len(tokens) != economyCallers || len(perTenant) != len(got) ||
+		!slices.Equal(slices.Sorted(maps.Values(perTenant)), slices.Repeat([]int{economySharing}, len(got))) {
+		t.Errorf("got %d callers over tenants %v, want %d, %d on each tenant", len(tokens), perTenant, economyCallers, economySharing)
 	}
 }
 
@@ -59,13 +121,13 @@ func TestEconomyWorkloadsAskTheSameAppsPerTenant(t *testing.T) {
 // Phonewagon account (the key of its budget and mirror) and one CallWidget
 // login (the key of its token), and no other company's.
 func TestSharedTenantsShareTheirCompanysAccounts(t *testing.T) {
-	specs := economyTenantSpecs(workloadOf(workloadShared).Accounts(), "http://127.0.0.1:1", "http://127.0.0.1:2/api/v1")
+	specs := economyTenantSpecs(workloadOf(workloadShared), "http://127.0.0.1:1", "http://127.0.0.1:2/api/v1")
 	for i := range specs {
 		specs[i].Mirror = "{}"
 	}
 	got := parseWrittenTenants(t, specs)
-	if len(got) != economyTenants {
-		t.Fatalf("got %d tenants, want %d", len(got), economyTenants)
+	if len(got) != economyCallers {
+		t.Fatalf("got %d tenants, want %d", len(got), economyCallers)
 	}
 	byAccount := make(map[string][]string)
 	byLogin := make(map[string][]string)
@@ -76,10 +138,10 @@ func TestSharedTenantsShareTheirCompanysAccounts(t *testing.T) {
 			t.Errorf("%s: the account's secret differs from the simulator's", tn.ID)
 		}
 	}
-	if len(byAccount) != economyTenants/economySharing || len(byLogin) != economyTenants/economySharing {
-		t.Fatalf("got %d accounts and %d logins, want %d of each", len(byAccount), len(byLogin), economyTenants/economySharing)
+	if len(byAccount) != economyCallers/economySharing || len(byLogin) != economyCallers/economySharing {
+		t.Fatalf("got %d accounts and %d logins, want %d of each", len(byAccount), len(byLogin), economyCallers/economySharing)
 	}
-	for c := range economyTenants / economySharing {
+	for c := range economyCallers / economySharing {
 		var want []string
 		for i := range economySharing {
 			want = append(want, specs[c*economySharing+i].ID)
@@ -99,7 +161,7 @@ func TestSharedTenantsShareTheirCompanysAccounts(t *testing.T) {
 		t.Errorf("got accounts %v and logins %v, want %d tenants on each", byAccount, byLogin, economySharing)
 	}
 
-	own := economyTenantSpecs(workloadOf(workloadApps).Accounts(), "http://127.0.0.1:1", "http://127.0.0.1:2/api/v1")
+	own := economyTenantSpecs(workloadOf(workloadApps), "http://127.0.0.1:1", "http://127.0.0.1:2/api/v1")
 	seen := make(map[string]bool)
 	for _, s := range own {
 		if seen[s.ClientID] || seen[s.Email] {

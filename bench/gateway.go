@@ -175,9 +175,14 @@ func (g *gateway) checkNoMirror(ctx context.Context, bearer string) error {
 // callerToken mints a token of tenant with the read scopes, valid for the
 // whole run.
 func callerToken(secret domain.Secret, tenant string) (string, error) {
+	return callerTokenAs(secret, tenant, "bench-"+tenant)
+}
+
+// callerTokenAs is callerToken for the calling app sub.
+func callerTokenAs(secret domain.Secret, tenant, sub string) (string, error) {
 	now := time.Now()
 	return auth.SignHS256(secret, auth.Claims{
-		Subject:   "bench-" + tenant,
+		Subject:   sub,
 		Tenant:    tenant,
 		Audience:  []string{"switchboard"},
 		Scopes:    []auth.Scope{auth.ScopeCallsRead, auth.ScopeLookupsRead, auth.ScopeCampaignsRead},

@@ -173,9 +173,10 @@ func (rep *report) writeCommands(b *strings.Builder) {
 	b.WriteString("#   (no added latency, in the bench process); VmHWM read after the whole stream was read:\n")
 	b.WriteString("curl -sS -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$PORT/v1/calls/export > /dev/null\n\n")
 	fmt.Fprintf(b, "# upstream economy: %d gateways (unpinned) with one SWITCHBOARD_REDIS_PREFIX and SWITCHBOARD_ENCRYPTION_KEY;\n", economyReplicas)
-	fmt.Fprintf(b, "#   %d tenants, each a CallWidget login and a Phonewagon account (budget_per_minute: %d) on callwidgetsim and\n", economyTenants, economyBudget)
-	fmt.Fprintf(b, "#   phonewagonsim (in the bench process, +%v, Phonewagon's own limit of 50/min enforced), or in shared %d tenants\n", economyLatency, economySharing)
-	b.WriteString("#   on each login and account; the apps of each workload are described with the economy table; requests\n")
+	fmt.Fprintf(b, "#   %d callers, each a tenant with a CallWidget login and a Phonewagon account (budget_per_minute: %d) on callwidgetsim\n", economyCallers, economyBudget)
+	fmt.Fprintf(b, "#   and phonewagonsim (in the bench process, +%v, Phonewagon's own limit of 50/min enforced); in company %d callers\n", economyLatency, economySharing)
+	fmt.Fprintf(b, "#   (distinct sub) of each tenant, in shared %d tenants on each login and account\n", economySharing)
+	b.WriteString("#   the apps of each workload are described with the economy table; requests\n")
 	b.WriteString("#   round-robin over the replicas. Windows: -economy (cold), -economy-warmup, -economy-steady:\n")
 	fmt.Fprintf(b, "go run ./bench -rows '' -benchtime '' -memory=false -events 0 -economy %v -economy-warmup %v -economy-steady %v -economy-workloads %s\n```\n\n",
 		o.Economy, o.EconomyWarmup, o.EconomySteady, strings.Join(o.Workloads, ","))

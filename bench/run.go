@@ -51,7 +51,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.EconomySteady, "economy-steady", 5*time.Minute, "length of the economy's steady window (0: as long as -economy); 5m holds one refill of every 5-minute cache entry, the rate a long-running deployment pays")
 	fs.DurationVar(&o.Events, "events", time.Minute, "length of the event-delay run, at most 90s (0 skips it)")
 	fs.BoolVar(&o.EconomyMirror, "economy-mirror", true, "run each economy workload again with every account mirrored")
-	workloads := fs.String("economy-workloads", strings.Join(economyWorkloads(), ","), "comma-separated economy workloads to run (dashboards, apps, shared)")
+	workloads := fs.String("economy-workloads", strings.Join(defaultEconomyWorkloads(), ","), "comma-separated economy workloads to run ("+strings.Join(economyWorkloads(), ", ")+")")
 	fs.StringVar(&o.BenchTime, "benchtime", "1s", "go test -benchtime of the testing.B benchmarks (empty skips them)")
 	fs.BoolVar(&o.Memory, "memory", true, "measure RSS (idle, 256 connections, export)")
 	rowList := fs.String("rows", strings.Join(rowOrder(), ","), "comma-separated rows of the load matrix to run (a–j)")
