@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"switchboard/internal/metrics"
+	"switchboard/internal/telemetry"
 	"switchboard/internal/upstream/upstreamhttp"
 )
 
@@ -74,7 +75,7 @@ func (s *Server) instrument(logger *slog.Logger, m *metrics.Metrics) func(http.H
 			attrs = append(attrs,
 				slog.String("request_id", RequestID(r.Context())),
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", telemetry.MaskDigits(r.URL.Path)), // a phone number may sit where an id goes
 				slog.String("route", route),
 				slog.Int("status", status),
 				slog.Int("bytes", ww.bytes),

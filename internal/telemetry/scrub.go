@@ -93,15 +93,15 @@ func (s scrubbedSpan) Status() sdktrace.Status { return s.status }
 func scrubSpan(s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan {
 	events := make([]sdktrace.Event, 0, len(s.Events()))
 	for _, ev := range s.Events() {
-		ev.Name = maskDigits(ev.Name)
+		ev.Name = MaskDigits(ev.Name)
 		ev.Attributes = scrubAttrs(ev.Attributes)
 		events = append(events, ev)
 	}
 	st := s.Status()
-	st.Description = maskDigits(queryPart.ReplaceAllString(st.Description, "?[query]"))
+	st.Description = MaskDigits(queryPart.ReplaceAllString(st.Description, "?[query]"))
 	return scrubbedSpan{
 		ReadOnlySpan: s,
-		name:         maskDigits(s.Name()),
+		name:         MaskDigits(s.Name()),
 		attrs:        scrubAttrs(s.Attributes()),
 		events:       events,
 		status:       st,
@@ -120,9 +120,9 @@ func scrubAttrs(in []attribute.KeyValue) []attribute.KeyValue {
 			kv = kv.Key.String(bareURL(kv.Value.AsString()))
 		case kv.Key == "server.address":
 			// The upstream host is configuration, and an IP address would
-			// look like a phone number to maskDigits.
+			// look like a phone number to MaskDigits.
 		case kv.Value.Type() == attribute.STRING:
-			kv = kv.Key.String(maskDigits(kv.Value.AsString()))
+			kv = kv.Key.String(MaskDigits(kv.Value.AsString()))
 		}
 		out = append(out, kv)
 	}
@@ -136,12 +136,13 @@ func bareURL(raw string) string {
 	if err != nil {
 		return "[unparsable]"
 	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: maskDigits(u.Path)}).String()
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: MaskDigits(u.Path)}).String()
 }
 
-// maskDigits replaces every run of seven or more digits (with separators)
-// by "[digits]".
-func maskDigits(s string) string {
+// MaskDigits replaces every run of seven or more digits (with the
+// separators people write phone numbers with) by "[digits]": what a log
+// line or span may show of a value that could hold a phone number.
+func MaskDigits(s string) string {
 	if !strings.ContainsAny(s, "0123456789") {
 		return s
 	}
