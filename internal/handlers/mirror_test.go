@@ -124,7 +124,7 @@ func TestTheSyncStatusReportsTheMirrorsState(t *testing.T) {
 			`{"state":"following","covered_from":"1970-01-01T00:00:00Z","synced_at":"2026-11-21T10:15:30Z","calls":7,"last_error":null}`},
 		{"a failed request makes it failing and names the problem and when",
 			mirror.State{BackfillDone: true, CoveredFrom: at, SyncedAt: at, LastError: "upstream-unavailable", LastErrorAt: at},
-			`{"state":"failing","covered_from":"2026-11-21T10:15:30Z","synced_at":"2026-11-21T10:15:30Z","calls":7,"last_error":{"type":"upstream-unavailable","at":"2026-11-21T10:15:30Z"}}`},
+			`{"state":"failing","covered_from":"2026-11-21T10:15:31Z","synced_at":"2026-11-21T10:15:30Z","calls":7,"last_error":{"type":"upstream-unavailable","at":"2026-11-21T10:15:30Z"}}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -134,4 +134,13 @@ func TestTheSyncStatusReportsTheMirrorsState(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a window since covered_from as shown is covered", func(t *testing.T) {
+		for _, from := range []time.Time{at, at.Add(-499 * time.Millisecond), at.Truncate(time.Second), time.Unix(0, 0)} {
+			st := mirror.State{BackfillDone: true, CoveredFrom: from, SyncedAt: at}
+			shown := syncStatusOf(st, 7).CoveredFrom
+			if !covers(st, *shown) {
+				t.Errorf("covered_from %v is shown as %v, which the mirror does not cover", from, shown)
+			}
+		}
+	})
 }

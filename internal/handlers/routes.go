@@ -28,7 +28,7 @@ func (s *Server) routes() chi.Router {
 
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
-	r.Handle("/metrics", s.metrics.Handler())
+	r.Get("/metrics", s.metrics.Handler().ServeHTTP)
 	r.Get("/openapi.yaml", s.openAPI("application/yaml", s.openAPIYAML))
 	r.Get("/openapi.json", s.openAPI("application/json", s.openAPIJSON))
 	r.Get("/docs", http.RedirectHandler("/docs/", http.StatusMovedPermanently).ServeHTTP)

@@ -159,10 +159,12 @@ func TestUnknownRoutesAndMethodsAnswerProblems(t *testing.T) {
 		decodeProblem(t, g.do(t, "GET", "/v1/nope", token(t, "acme", auth.ScopeLookupsRead), nil), 404, domain.CodeNotFound)
 	})
 	t.Run("a wrong method is a 405 problem with Allow", func(t *testing.T) {
-		rec := g.do(t, "DELETE", "/healthz", "", nil)
-		decodeProblem(t, rec, 405, domain.CodeMethodNotAllowed)
-		if got := rec.Header().Get("Allow"); got != "GET, HEAD" {
-			t.Errorf("Allow: got %q, want %q", got, "GET, HEAD")
+		for _, req := range []struct{ method, path string }{{"DELETE", "/healthz"}, {"POST", "/metrics"}, {"PUT", "/metrics"}} {
+			rec := g.do(t, req.method, req.path, "", nil)
+			decodeProblem(t, rec, 405, domain.CodeMethodNotAllowed)
+			if got := rec.Header().Get("Allow"); got != "GET, HEAD" {
+				t.Errorf("%s %s: Allow: got %q, want %q", req.method, req.path, got, "GET, HEAD")
+			}
 		}
 	})
 }

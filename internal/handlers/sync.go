@@ -42,7 +42,13 @@ func syncStatusOf(st mirror.State, calls int) SyncStatus {
 		out.LastError = &SyncError{Type: st.LastError, At: st.LastErrorAt.UTC().Truncate(time.Second)}
 	}
 	if !st.CoveredFrom.IsZero() {
-		v := st.CoveredFrom.UTC().Truncate(time.Second)
+		// Rounded up to the second: the mirror holds every call from any
+		// later instant too, and a caller who asks since covered_from as
+		// shown is then answered from the mirror, not the upstream.
+		v := st.CoveredFrom.UTC()
+		if whole := v.Truncate(time.Second); !whole.Equal(v) {
+			v = whole.Add(time.Second)
+		}
 		out.CoveredFrom = &v
 	}
 	if !st.SyncedAt.IsZero() {
