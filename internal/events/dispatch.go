@@ -13,8 +13,8 @@ import (
 
 // Defaults of DispatcherConfig.
 const (
-	DefaultBaseDelay    = 10 * time.Second
-	DefaultMaxDelay     = time.Hour
+	DefaultBaseDelay    = 8 * time.Second
+	DefaultMaxDelay     = time.Hour - time.Minute
 	DefaultMaxAge       = 24 * time.Hour
 	DefaultTakeoverIdle = 30 * time.Second
 	DefaultScanEvery    = time.Second
@@ -43,8 +43,9 @@ type DispatcherConfig struct {
 	Now func() time.Time
 	// BaseDelay is the nominal delay before the first retry, doubled per
 	// attempt up to MaxDelay; each delay is jittered into [d/2, d]. The
-	// defaults (10 s, 1 h) give SPEC §8's "first within 10 s, none more
-	// than 1 h apart".
+	// defaults (8 s, 59 min) give SPEC §8's "first within 10 s, none more
+	// than 1 h apart" with room for the scan that finds a retry due
+	// (ScanEvery) and the attempt's own start.
 	BaseDelay, MaxDelay time.Duration
 	// MaxAge is how long an event is retried before it is dropped and
 	// counted; default 24 h.
