@@ -206,11 +206,15 @@ func (d *Dispatcher) runEndpoint(ctx context.Context, ep *endpointState) {
 			d.warn(ctx, ep, "reading new events failed", err)
 			sleep(ctx, d.cfg.ScanEvery)
 		}
-		for _, e := range events {
+		read := d.cfg.Now()
+		for i, e := range events {
 			if ep.isDisabled() {
 				// A 410 on one of them: the rest stay pending, attempted
 				// again once a reload enables the endpoint.
 				break
+			}
+			if i > 0 && !d.keep(ctx, ep, e.ID, d.cfg.Now().Sub(read)) {
+				continue
 			}
 			d.attempt(ctx, ep, e)
 		}
@@ -222,6 +226,24 @@ func (d *Dispatcher) runEndpoint(ctx context.Context, ep *endpointState) {
 			}
 		}
 	}
+}
+
+// keep restarts the idle time of the batch's event id, handed to this
+// replica waited ago, before attempting it, so that the attempts before it
+// (up to AttemptTimeout each) do not make it look abandoned to another
+// replica's takeover while it is attempted: false when another replica
+// claimed it meanwhile (it attempts it) or it cannot be kept (it stays
+// pending, retried after its delay). An event idle since the read has been
+// idle at least waited less a margin (clocks and round trips); another
+// replica's claim, at least TakeoverIdle after the read, made it idle for
+// less than waited − TakeoverIdle, below that.
+func (d *Dispatcher) keep(ctx context.Context, ep *endpointState, id string, waited time.Duration) bool {
+	margin := min(time.Second, d.cfg.TakeoverIdle/2)
+	ok, err := d.cfg.Queue.Keep(ctx, ep.account, ep.group, d.cfg.Consumer, id, max(waited-margin, 0))
+	if err != nil && ctx.Err() == nil {
+		d.warn(ctx, ep, "keeping a pending event before its attempt failed", err)
+	}
+	return ok && err == nil
 }
 
 // join joins ep's group, retrying every ScanEvery until it succeeds

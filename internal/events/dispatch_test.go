@@ -291,6 +291,44 @@ func testWebhookDeliveryAcrossReplicas(t *testing.T, open func(t *testing.T) (re
 		}
 	})
 
+	t.Run("a batch attempted slowly is not taken over event by event while its replica still attempts it", func(t *testing.T) {
+		rdb, prefix := open(t)
+		log := NewRedisLog(rdb, prefix, 0)
+		rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			time.Sleep(300 * time.Millisecond) // a slow receiver, well inside the attempt timeout
+			w.WriteHeader(204)
+		})
+		ep := endpointFor(rc.URL)
+		q := NewRedisQueue(rdb, log)
+		if err := q.Join(ctx, ep.Account, ep.Group()); err != nil {
+			t.Fatal(err)
+		}
+		const n = 10 // read in one batch by one replica: 3 s of attempts, three times TakeoverIdle
+		for i := range n {
+			log.Append(ctx, "acct", CallCreated, testCall(strconv.Itoa(i)))
+		}
+		for _, name := range []string{"r1", "r2"} {
+			startDispatcher(t, DispatcherConfig{Queue: NewRedisQueue(rdb, log), Endpoints: []Endpoint{ep}, Consumer: name,
+				ScanEvery: 10 * time.Millisecond, BaseDelay: 100 * time.Millisecond, TakeoverIdle: time.Second})
+		}
+		clocktest.Eventually(t, 20*time.Second, "every event delivered", func() bool {
+			b, _ := q.Backlog(ctx, "acct", ep.Group())
+			return b == 0 && len(rc.requests()) >= n
+		})
+		seen := map[string]int{}
+		for _, r := range rc.requests() {
+			seen[r.id]++
+		}
+		for id, c := range seen {
+			if c != 1 {
+				t.Errorf("event %s delivered %d times, want once: each attempt answered 204", id, c)
+			}
+		}
+		if len(seen) != n {
+			t.Fatalf("got %d distinct events, want %d", len(seen), n)
+		}
+	})
+
 	t.Run("a replica stopped mid-attempt loses nothing: another takes the event over", func(t *testing.T) {
 		rdb, prefix := open(t)
 		log := NewRedisLog(rdb, prefix, 0)

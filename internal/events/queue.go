@@ -49,6 +49,13 @@ type Queue interface {
 	// Touch restarts a pending event's idle time without counting a
 	// delivery: the retry delay runs from the failed attempt's end.
 	Touch(ctx context.Context, account, group, consumer, id string) error
+	// Keep restarts the idle time of pending event id for consumer, without
+	// counting a delivery, only when it has been idle at least minIdle:
+	// false when it was not, because another consumer claimed it since
+	// (which restarted its idle time), or when it is no longer pending.
+	// A replica attempting the events of a batch one after another keeps
+	// each before its attempt, so that none is taken over while attempted.
+	Keep(ctx context.Context, account, group, consumer, id string, minIdle time.Duration) (bool, error)
 	// Ack removes an event from the pending ones: delivered or given up.
 	Ack(ctx context.Context, account, group, id string) error
 	// Backlog counts the events pending or not yet handed out.

@@ -136,6 +136,23 @@ func (q *MemoryQueue) Touch(ctx context.Context, account, group, consumer, id st
 	return nil
 }
 
+// Keep implements Queue.
+func (q *MemoryQueue) Keep(ctx context.Context, account, group, consumer, id string, minIdle time.Duration) (bool, error) {
+	now := q.log.now()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	g := q.group(account, group)
+	if g == nil {
+		return false, nil
+	}
+	p, ok := g.pending[id]
+	if !ok || now.Sub(p.since) < minIdle {
+		return false, nil
+	}
+	p.consumer, p.since = consumer, now
+	return true, nil
+}
+
 // Ack implements Queue.
 func (q *MemoryQueue) Ack(ctx context.Context, account, group, id string) error {
 	q.mu.Lock()

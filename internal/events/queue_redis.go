@@ -101,6 +101,19 @@ func (q *RedisQueue) Touch(ctx context.Context, account, group, consumer, id str
 	return nil
 }
 
+// Keep implements Queue (XCLAIM JUSTID with MIN-IDLE-TIME: it counts no
+// delivery, and claims nothing another consumer claimed since, whose idle
+// time that claim restarted).
+func (q *RedisQueue) Keep(ctx context.Context, account, group, consumer, id string, minIdle time.Duration) (bool, error) {
+	ids, err := q.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
+		Stream: q.log.StreamKey(account), Group: group, Consumer: consumer, MinIdle: minIdle, Messages: []string{id},
+	}).Result()
+	if err != nil {
+		return false, queueErr("keep", err)
+	}
+	return len(ids) == 1, nil
+}
+
 // Ack implements Queue.
 func (q *RedisQueue) Ack(ctx context.Context, account, group, id string) error {
 	if err := q.rdb.XAck(ctx, q.log.StreamKey(account), group, id).Err(); err != nil {

@@ -121,6 +121,46 @@ func runQueueSuite(t *testing.T, newFixture func(t *testing.T) queueFixture) {
 		}
 	})
 
+	t.Run("keeping an event restarts its idle time only while no other consumer claimed it since", func(t *testing.T) {
+		f := newFixture(t)
+		if err := f.queue.Join(ctx, "acct", "g"); err != nil {
+			t.Fatal(err)
+		}
+		evs := appendN(t, f.log, "acct", 2)
+		if _, err := f.queue.ReadNew(ctx, "acct", "g", "r1", 10, time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := f.queue.Keep(ctx, "acct", "g", "r1", evs[0].ID, 0); err != nil || !ok {
+			t.Fatalf("keep of an event just read: got %v (%v), want kept", ok, err)
+		}
+		if ok, err := f.queue.Keep(ctx, "acct", "g", "r1", evs[1].ID, time.Hour); err != nil || ok {
+			t.Fatalf("keep of an event idle less than asked: got %v (%v), want not kept", ok, err)
+		}
+		if _, ok, err := f.queue.Claim(ctx, "acct", "g", "r2", evs[1].ID, 0); err != nil || !ok {
+			t.Fatalf("claim by r2: got %v (%v)", ok, err)
+		}
+		if ok, err := f.queue.Keep(ctx, "acct", "g", "r1", evs[1].ID, time.Hour); err != nil || ok {
+			t.Fatalf("keep by r1 of the event r2 claimed: got %v (%v), want not kept", ok, err)
+		}
+		pending, err := f.queue.Pending(ctx, "acct", "g", 10)
+		if err != nil || len(pending) != 2 {
+			t.Fatalf("pending: got %v (%v)", pending, err)
+		}
+		for _, p := range pending {
+			want := map[string]string{evs[0].ID: "r1", evs[1].ID: "r2"}[p.ID]
+			wantDeliveries := map[string]int64{evs[0].ID: 1, evs[1].ID: 2}[p.ID]
+			if p.Consumer != want || p.Deliveries != wantDeliveries {
+				t.Errorf("%s: held by %s after %d deliveries, want %s after %d (keeping counts none)", p.ID, p.Consumer, p.Deliveries, want, wantDeliveries)
+			}
+		}
+		if err := f.queue.Ack(ctx, "acct", "g", evs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := f.queue.Keep(ctx, "acct", "g", "r1", evs[0].ID, 0); err != nil || ok {
+			t.Fatalf("keep of an acknowledged event: got %v (%v), want not kept", ok, err)
+		}
+	})
+
 	t.Run("dropping a group never joined, on an account without events, counts nothing", func(t *testing.T) {
 		f := newFixture(t)
 		if n, err := f.queue.Drop(ctx, "nobody", "g"); err != nil || n != 0 {
