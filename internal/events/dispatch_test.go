@@ -93,6 +93,28 @@ func startDispatcher(t *testing.T, cfg DispatcherConfig) (*Dispatcher, context.C
 	return d, cancel
 }
 
+// wantEachDeliveredOnce waits until ep's backlog is empty and rc received
+// n events, and fails unless each was received exactly once.
+func wantEachDeliveredOnce(t *testing.T, q Queue, ep Endpoint, rc *receiver, n int) {
+	t.Helper()
+	clocktest.Eventually(t, 20*time.Second, "every event delivered", func() bool {
+		b, _ := q.Backlog(context.Background(), ep.Account, ep.Group())
+		return b == 0 && len(rc.requests()) >= n
+	})
+	seen := map[string]int{}
+	for _, r := range rc.requests() {
+		seen[r.id]++
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("event %s delivered %d times, want once", id, c)
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("got %d distinct events, want %d", len(seen), n)
+	}
+}
+
 func endpointFor(url string, types ...Type) Endpoint {
 	return Endpoint{Tenant: "acme", Account: "acct", URL: url, Secret: domain.Secret(testWebhookSecret), Types: types}
 }
@@ -273,22 +295,7 @@ func testWebhookDeliveryAcrossReplicas(t *testing.T, open func(t *testing.T) (re
 		for i := range n {
 			log.Append(ctx, "acct", CallCreated, testCall(strconv.Itoa(i)))
 		}
-		clocktest.Eventually(t, 20*time.Second, "every event delivered", func() bool {
-			b, _ := q.Backlog(ctx, "acct", ep.Group())
-			return b == 0 && len(rc.requests()) >= n
-		})
-		seen := map[string]int{}
-		for _, r := range rc.requests() {
-			seen[r.id]++
-		}
-		for id, c := range seen {
-			if c != 1 {
-				t.Errorf("event %s delivered %d times, want once", id, c)
-			}
-		}
-		if len(seen) != n {
-			t.Fatalf("got %d distinct events, want %d", len(seen), n)
-		}
+		wantEachDeliveredOnce(t, q, ep, rc, n)
 	})
 
 	t.Run("a batch attempted slowly is not taken over event by event while its replica still attempts it", func(t *testing.T) {
@@ -311,22 +318,7 @@ func testWebhookDeliveryAcrossReplicas(t *testing.T, open func(t *testing.T) (re
 			startDispatcher(t, DispatcherConfig{Queue: NewRedisQueue(rdb, log), Endpoints: []Endpoint{ep}, Consumer: name,
 				ScanEvery: 10 * time.Millisecond, BaseDelay: 100 * time.Millisecond, TakeoverIdle: time.Second})
 		}
-		clocktest.Eventually(t, 20*time.Second, "every event delivered", func() bool {
-			b, _ := q.Backlog(ctx, "acct", ep.Group())
-			return b == 0 && len(rc.requests()) >= n
-		})
-		seen := map[string]int{}
-		for _, r := range rc.requests() {
-			seen[r.id]++
-		}
-		for id, c := range seen {
-			if c != 1 {
-				t.Errorf("event %s delivered %d times, want once: each attempt answered 204", id, c)
-			}
-		}
-		if len(seen) != n {
-			t.Fatalf("got %d distinct events, want %d", len(seen), n)
-		}
+		wantEachDeliveredOnce(t, q, ep, rc, n)
 	})
 
 	t.Run("a replica stopped mid-attempt loses nothing: another takes the event over", func(t *testing.T) {
