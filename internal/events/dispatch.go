@@ -354,7 +354,7 @@ func (d *Dispatcher) attempt(ctx context.Context, ep *endpointState, e Event) {
 			slog.String("tenant", cfg.Tenant), slog.Int("endpoint", cfg.Index), slog.String("error", err.Error()))
 	}
 	_ = q.SaveResult(ctx, ep.account, ep.group, false, result)
-	if err := q.Touch(ctx, ep.account, ep.group, d.cfg.Consumer, e.ID); err != nil {
+	if _, err := q.Keep(ctx, ep.account, ep.group, d.cfg.Consumer, e.ID, 0); err != nil {
 		d.warn(ctx, ep, "rescheduling a failed event failed", err)
 	}
 	// Counted once the retry is scheduled: the count says the attempt is

@@ -46,15 +46,14 @@ type Queue interface {
 	// consumer claimed it first, it was acknowledged, or it is no longer
 	// kept, in which case it is acknowledged).
 	Claim(ctx context.Context, account, group, consumer, id string, minIdle time.Duration) (Event, bool, error)
-	// Touch restarts a pending event's idle time without counting a
-	// delivery: the retry delay runs from the failed attempt's end.
-	Touch(ctx context.Context, account, group, consumer, id string) error
 	// Keep restarts the idle time of pending event id for consumer, without
 	// counting a delivery, only when it has been idle at least minIdle:
 	// false when it was not, because another consumer claimed it since
 	// (which restarted its idle time), or when it is no longer pending.
 	// A replica attempting the events of a batch one after another keeps
-	// each before its attempt, so that none is taken over while attempted.
+	// each before its attempt, so that none is taken over while attempted;
+	// with minIdle 0 after a failed attempt, so that the retry delay runs
+	// from the attempt's end.
 	Keep(ctx context.Context, account, group, consumer, id string, minIdle time.Duration) (bool, error)
 	// Ack removes an event from the pending ones: delivered or given up.
 	Ack(ctx context.Context, account, group, id string) error

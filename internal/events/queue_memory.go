@@ -123,19 +123,6 @@ func (q *MemoryQueue) Claim(ctx context.Context, account, group, consumer, id st
 	return e, true, nil
 }
 
-// Touch implements Queue.
-func (q *MemoryQueue) Touch(ctx context.Context, account, group, consumer, id string) error {
-	now := q.log.now()
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if g := q.group(account, group); g != nil {
-		if p, ok := g.pending[id]; ok {
-			p.consumer, p.since = consumer, now
-		}
-	}
-	return nil
-}
-
 // Keep implements Queue.
 func (q *MemoryQueue) Keep(ctx context.Context, account, group, consumer, id string, minIdle time.Duration) (bool, error) {
 	now := q.log.now()

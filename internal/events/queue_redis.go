@@ -89,18 +89,6 @@ func (q *RedisQueue) Claim(ctx context.Context, account, group, consumer, id str
 	return e, true, nil
 }
 
-// Touch implements Queue (XCLAIM JUSTID with no minimum idle time: it
-// resets the idle time and leaves the delivery count).
-func (q *RedisQueue) Touch(ctx context.Context, account, group, consumer, id string) error {
-	err := q.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
-		Stream: q.log.StreamKey(account), Group: group, Consumer: consumer, Messages: []string{id},
-	}).Err()
-	if err != nil {
-		return queueErr("touch", err)
-	}
-	return nil
-}
-
 // Keep implements Queue (XCLAIM JUSTID with MIN-IDLE-TIME: it counts no
 // delivery, and claims nothing another consumer claimed since, whose idle
 // time that claim restarted).
